@@ -1,0 +1,122 @@
+// Optimizer steps over whole parameter lists in one call each, through libtorch's multi-tensor (_foreach_*)
+// kernels, or the fused AdamW kernel on CUDA with libtorch 2.2+. Parameters without a gradient are skipped by
+// the caller. Everything runs under no_grad and nothing here syncs with the host.
+#include "common.h"
+
+namespace {
+std::vector<at::Tensor> grads_of(const std::vector<at::Tensor>& ps) {
+  std::vector<at::Tensor> g;
+  g.reserve(ps.size());
+  for (auto& p : ps) {
+    if (!p.grad().defined()) throw std::runtime_error("optimizer step: a parameter has no gradient");
+    g.push_back(p.grad());
+  }
+  return g;
+}
+}  // namespace
+
+// AdamW (Loshchilov & Hutter): p *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+// p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+DD_API int dd_adamw_step(TH* params, TH* exp_avg, TH* exp_avg_sq, int n, double lr, double beta1, double beta2,
+                         double eps, double weight_decay, int64_t step) {
+  DD_TRY
+  if (n == 0) return 0;
+  at::NoGradGuard no_grad;
+  auto p = dd::list(params, n), m = dd::list(exp_avg, n), v = dd::list(exp_avg_sq, n);
+  auto g = grads_of(p);
+#if DD_TORCH_AT_LEAST(2, 2)
+  if (p[0].is_cuda()) {
+    auto steps = at::full({}, (double)step, p[0].options().dtype(at::kFloat));
+    std::vector<at::Tensor> step_list(n, steps);
+    at::_fused_adamw_(p, g, m, v, {}, step_list, lr, beta1, beta2, weight_decay, eps, false, false);
+    return 0;
+  }
+#endif
+  if (weight_decay != 0) at::_foreach_mul_(p, 1.0 - lr * weight_decay);
+  at::_foreach_mul_(m, beta1);
+  at::_foreach_add_(m, g, 1.0 - beta1);
+  at::_foreach_mul_(v, beta2);
+  at::_foreach_addcmul_(v, g, g, 1.0 - beta2);
+  double bc1 = 1.0 - std::pow(beta1, (double)step), bc2 = 1.0 - std::pow(beta2, (double)step);
+  auto denom = at::_foreach_sqrt(v);
+  at::_foreach_div_(denom, std::sqrt(bc2));
+  at::_foreach_add_(denom, eps);
+  at::_foreach_addcdiv_(p, m, denom, -lr / bc1);
+  return 0;
+  DD_CATCH(-1)
+}
+
+// SGD with momentum as torch.optim.SGD: buf = g on the first step, then buf = mu buf + (1 - dampening) g;
+// nesterov uses g + mu buf. Weight decay is L2 (added to the gradient).
+DD_API int dd_sgd_step(TH* params, TH* bufs, int n, double lr, double momentum, double dampening, double weight_decay,
+                       int nesterov, int first_step) {
+  DD_TRY
+  if (n == 0) return 0;
+  at::NoGradGuard no_grad;
+  auto p = dd::list(params, n);
+  auto g = grads_of(p);
+  if (weight_decay != 0) g = at::_foreach_add(g, p, weight_decay);
+  if (momentum != 0) {
+    auto b = dd::list(bufs, n);
+    if (first_step) {
+      for (int i = 0; i < n; i++) b[i].copy_(g[i]);
+    } else {
+      at::_foreach_mul_(b, momentum);
+      at::_foreach_add_(b, g, 1.0 - dampening);
+    }
+    g = nesterov ? at::_foreach_add(g, b, momentum) : b;
+  }
+  at::_foreach_add_(p, g, -lr);
+  return 0;
+  DD_CATCH(-1)
+}
+
+// Scales all gradients so their global 2-norm is at most max_norm; returns the norm before clipping as a 0-d
+// tensor so the caller decides when (and whether) to pay for a host sync to read it.
+DD_API TH dd_clip_grad_norm(TH* params, int n, double max_norm) {
+  DD_TRY
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> g;
+  for (int i = 0; i < n; i++)
+    if (params[i]->grad().defined()) g.push_back(params[i]->grad());
+  if (g.empty()) return dd::wrap(at::zeros({}, at::kFloat));
+  auto norms = at::_foreach_norm(g, 2);
+  auto total = at::linalg_vector_norm(at::stack(norms), 2, c10::nullopt, false, c10::nullopt);
+  auto coef = at::clamp(max_norm / (total + 1e-6), c10::nullopt, 1.0);
+  for (auto& t : g) t.mul_(coef.to(t.device()));
+  return dd::wrap(total);
+  DD_CATCH(nullptr)
+}
+
+// Gradients set to none (as zero_grad(set_to_none=True)): frees their memory between steps.
+DD_API int dd_zero_grads(TH* params, int n) { DD_DO(for (int i = 0; i < n; i++) params[i]->mutable_grad() = at::Tensor()) }
+
+// ema = decay * ema + (1 - decay) * param, for every pair.
+DD_API int dd_ema_update(TH* ema, TH* params, int n, double decay) {
+  DD_TRY
+  if (n == 0) return 0;
+  at::NoGradGuard no_grad;
+  auto e = dd::list(ema, n), p = dd::list(params, n);
+  at::_foreach_mul_(e, decay);
+  at::_foreach_add_(e, p, 1.0 - decay);
+  return 0;
+  DD_CATCH(-1)
+}
+
+DD_API int dd_copy_all(TH* dst, TH* src, int n) {
+  DD_TRY
+  at::NoGradGuard no_grad;
+  for (int i = 0; i < n; i++) dst[i]->copy_(*src[i]);
+  return 0;
+  DD_CATCH(-1)
+}
+
+// True when every element of every tensor is finite: one host sync for a whole list (NaN/inf guards).
+DD_API int dd_all_finite(TH* ts, int n) {
+  DD_TRY
+  if (n == 0) return 1;
+  std::vector<at::Tensor> flags;
+  for (int i = 0; i < n; i++) flags.push_back(at::isfinite(*ts[i]).all());
+  return at::stack(flags).all().item<bool>() ? 1 : 0;
+  DD_CATCH(-1)
+}
