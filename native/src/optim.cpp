@@ -1,17 +1,25 @@
 // Optimizer steps over whole parameter lists in one call each, through libtorch's multi-tensor (_foreach_*)
-// kernels, or the fused AdamW kernel on CUDA with libtorch 2.2+. Parameters without a gradient are skipped by
-// the caller. Everything runs under no_grad and nothing here syncs with the host.
+// kernels, or the fused AdamW kernel on CUDA with libtorch 2.2+. Parameters without a gradient are skipped on
+// the native side (see with_grad). Everything runs under no_grad and nothing here syncs with the host.
 #include "common.h"
 
 namespace {
-std::vector<at::Tensor> grads_of(const std::vector<at::Tensor>& ps) {
-  std::vector<at::Tensor> g;
-  g.reserve(ps.size());
-  for (auto& p : ps) {
-    if (!p.grad().defined()) throw std::runtime_error("optimizer step: a parameter has no gradient");
-    g.push_back(p.grad());
+// Keeps the entries whose parameter has a gradient (a frozen or unused parameter has none), so callers pass
+// whole parameter lists and never query gradients one by one.
+struct WithGrad {
+  std::vector<at::Tensor> p, g, s1, s2;
+};
+WithGrad with_grad(TH* params, TH* state1, TH* state2, int n) {
+  WithGrad r;
+  for (int i = 0; i < n; i++) {
+    const auto& grad = params[i]->grad();
+    if (!grad.defined()) continue;
+    r.p.push_back(*params[i]);
+    r.g.push_back(grad);
+    if (state1) r.s1.push_back(*state1[i]);
+    if (state2) r.s2.push_back(*state2[i]);
   }
-  return g;
+  return r;
 }
 }  // namespace
 
@@ -20,14 +28,14 @@ std::vector<at::Tensor> grads_of(const std::vector<at::Tensor>& ps) {
 DD_API int dd_adamw_step(TH* params, TH* exp_avg, TH* exp_avg_sq, int n, double lr, double beta1, double beta2,
                          double eps, double weight_decay, int64_t step) {
   DD_TRY
-  if (n == 0) return 0;
   at::NoGradGuard no_grad;
-  auto p = dd::list(params, n), m = dd::list(exp_avg, n), v = dd::list(exp_avg_sq, n);
-  auto g = grads_of(p);
+  auto w = with_grad(params, exp_avg, exp_avg_sq, n);
+  if (w.p.empty()) return 0;
+  auto &p = w.p, &g = w.g, &m = w.s1, &v = w.s2;
 #if DD_TORCH_AT_LEAST(2, 2)
   if (p[0].is_cuda()) {
     auto steps = at::full({}, (double)step, p[0].options().dtype(at::kFloat));
-    std::vector<at::Tensor> step_list(n, steps);
+    std::vector<at::Tensor> step_list(p.size(), steps);
     at::_fused_adamw_(p, g, m, v, {}, step_list, lr, beta1, beta2, weight_decay, eps, false, false);
     return 0;
   }
@@ -51,15 +59,15 @@ DD_API int dd_adamw_step(TH* params, TH* exp_avg, TH* exp_avg_sq, int n, double 
 DD_API int dd_sgd_step(TH* params, TH* bufs, int n, double lr, double momentum, double dampening, double weight_decay,
                        int nesterov, int first_step) {
   DD_TRY
-  if (n == 0) return 0;
   at::NoGradGuard no_grad;
-  auto p = dd::list(params, n);
-  auto g = grads_of(p);
+  auto w = with_grad(params, momentum != 0 ? bufs : nullptr, nullptr, n);
+  if (w.p.empty()) return 0;
+  auto &p = w.p, &b = w.s1;
+  auto g = w.g;
   if (weight_decay != 0) g = at::_foreach_add(g, p, weight_decay);
   if (momentum != 0) {
-    auto b = dd::list(bufs, n);
     if (first_step) {
-      for (int i = 0; i < n; i++) b[i].copy_(g[i]);
+      for (size_t i = 0; i < b.size(); i++) b[i].copy_(g[i]);
     } else {
       at::_foreach_mul_(b, momentum);
       at::_foreach_add_(b, g, 1.0 - dampening);

@@ -48,6 +48,20 @@ public sealed partial class Tensor : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>
+    /// Makes this object refer to <paramref name="replacement"/>'s native tensor and disposes the old one, keeping the
+    /// C# identity: modules hold their parameters in fields, and Module.To(device) must not break those references.
+    /// </summary>
+    internal void ReplaceWith(Tensor replacement)
+    {
+        var h = replacement._handle;
+        if (h == IntPtr.Zero) throw new ObjectDisposedException(nameof(Tensor));
+        replacement._handle = IntPtr.Zero;
+        GC.SuppressFinalize(replacement);
+        if (_handle != IntPtr.Zero) dd_free(_handle);
+        _handle = h;
+    }
+
     // ---- results from the native layer ----
     internal static Tensor Wrap(IntPtr h, string op) => h != IntPtr.Zero ? new Tensor(h) : throw TorchException.FromNative(op);
 

@@ -1,0 +1,8 @@
+namespace DistillDiff.Engine.Optim;
+
+public enum LrScheduleKind
+{
+    Constant,
+    Cosine,
+    LinearToZero,
+}
