@@ -59,7 +59,7 @@ internal static class Override
     private static ConfigNode ParseValue(string text, string source)
     {
         if (text.Length > 0 && text[0] is '[' or '{' or '"' or '\'')
-            return YamlConfigReader.Parse(text, source) ?? new ConfigScalar(null, source);
+            return YamlConfigReader.Parse(text, source, isFile: false) ?? new ConfigScalar(null, source);
         return new ConfigScalar(text.Length > 0 && YamlConfigReader.IsNullWord(text) ? null : text, source);
     }
 

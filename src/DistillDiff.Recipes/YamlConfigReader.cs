@@ -34,7 +34,8 @@ internal static class YamlConfigReader
     }
 
     /// <summary>Parses a single YAML document; null when the text holds none (empty or only comments).</summary>
-    public static ConfigNode? Parse(string text, string source)
+    /// <param name="isFile">False for a one-line <c>--set</c> value, where line and column would only confuse.</param>
+    public static ConfigNode? Parse(string text, string source, bool isFile = true)
     {
         var parser = new Parser(new StringReader(text));
         var stream = new YamlStream();
@@ -44,15 +45,15 @@ internal static class YamlConfigReader
         }
         catch (YamlException e)
         {
-            throw new RecipeException(
-                $"{source}: invalid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.Message}", file: source, inner: e);
+            var where = isFile ? $"invalid YAML at line {e.Start.Line}, column {e.Start.Column}" : "invalid value";
+            throw new RecipeException($"{source}: {where}: {e.Message}", file: source, inner: e);
         }
         catch (InvalidOperationException e)
         {
             // YamlDotNet's scanner fails this way, without a position, on some unclosed flow collections;
             // the last event it produced is the closest place to point at.
-            var line = parser.Current?.Start.Line ?? 1;
-            throw new RecipeException($"{source}: invalid YAML near line {line}", file: source, inner: e);
+            var where = isFile ? $"invalid YAML near line {parser.Current?.Start.Line ?? 1}" : "invalid value";
+            throw new RecipeException($"{source}: {where}", file: source, inner: e);
         }
 
         return stream.Documents.Count switch

@@ -18,7 +18,7 @@ public static class IdxReader
     {
         (int[] dims, byte[] payload) = Read(path, ImagesMagic, "image", "count, rows, cols");
         if (dims[1] == 0 || dims[2] == 0)
-            throw new InvalidDataException($"IDX image file '{path}' declares {dims[1]}x{dims[2]} images; rows and cols must be positive.");
+            throw new InvalidDataException($"IDX image file '{path}' declares images of {dims[1]} rows x {dims[2]} cols; both must be positive.");
         return new IdxImages(dims[0], dims[1], dims[2], payload);
     }
 
