@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.ExceptionServices;
 
 namespace DistillDiff.Recipes;
 
@@ -138,7 +139,7 @@ internal sealed class ConfigBinder(Func<string, bool> readDirectly)
 
         var parameters = shape.Members.Where(m => m.Parameter is not null).ToList();
         var arguments = parameters.Select(Value).ToArray();
-        var instance = shape.Constructor is null ? Activator.CreateInstance(type)! : Invoke(shape.Constructor, arguments, path);
+        var instance = shape.Constructor is null ? Activator.CreateInstance(type)! : Invoke(shape.Constructor, arguments, map, path);
         foreach (var member in shape.Members.Where(m => m.Parameter is null))
         {
             if (given.ContainsKey(member) || member.Required)
@@ -147,15 +148,22 @@ internal sealed class ConfigBinder(Func<string, bool> readDirectly)
         return instance;
     }
 
-    private static object Invoke(ConstructorInfo constructor, object?[] arguments, string path)
+    // A record that validates its own arguments speaks to the user through ArgumentException; anything else is a bug.
+    private static object Invoke(ConstructorInfo constructor, object?[] arguments, ConfigMap map, string path)
     {
         try
         {
             return constructor.Invoke(arguments);
         }
+        catch (TargetInvocationException e) when (e.InnerException is ArgumentException invalid)
+        {
+            var what = path.Length == 0 ? "the recipe" : $"key '{path}'";
+            throw new RecipeException($"{map.Source}: {what} is invalid: {invalid.Message}", path, map.Source, invalid);
+        }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
-            throw new InvalidOperationException($"constructing {constructor.DeclaringType} for key '{path}' failed: {e.InnerException.Message}", e.InnerException);
+            ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
         }
     }
 
@@ -252,8 +260,8 @@ internal sealed class ConfigBinder(Func<string, bool> readDirectly)
     private static bool IsObject(Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
-        return !IsScalar(type) && ElementTypeOf(type) is null && DictionaryValueTypeOf(type) is null
-            && type.Assembly != typeof(object).Assembly && !type.IsPrimitive;
+        var framework = type.Namespace is "System" || type.Namespace?.StartsWith("System.", StringComparison.Ordinal) == true;
+        return !framework && !IsScalar(type) && ElementTypeOf(type) is null && DictionaryValueTypeOf(type) is null;
     }
 
     private static RecipeException Error(ConfigNode node, string path, string problem) =>

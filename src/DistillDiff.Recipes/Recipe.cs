@@ -95,8 +95,11 @@ public sealed class Recipe
     /// <summary>The resolved recipe as YAML, for saving with a run; loading it again gives the same values.</summary>
     public string ToYaml() => YamlConfigWriter.Write(tree);
 
+    /// <summary>Counts the key or section at <paramref name="path"/> as used, for code that reads it through <see cref="Root"/>.</summary>
+    public void MarkUsed(string path) => boundSections.Add(Canonical(path));
+
     /// <summary>
-    /// Keys that no <see cref="Bind"/> or <see cref="GetString"/> call has covered, each given at the outermost
+    /// Keys that no <see cref="Bind"/>, <see cref="GetString"/> or <see cref="MarkUsed"/> call has covered, each given at the outermost
     /// unread level (a whole mistyped section is one entry).
     /// </summary>
     public IReadOnlyList<string> UnusedKeys() => [.. Unused().Select(u => u.Path)];

@@ -57,6 +57,16 @@ public sealed class BinderTests : IDisposable
     }
 
     [Fact]
+    public void A_single_value_binds_on_its_own_and_is_required()
+    {
+        var recipe = project.LoadYaml("train:\n  steps: 5e4\n");
+
+        Assert.Equal(50_000L, recipe.Bind<long>("train.steps"));
+        var error = Assert.Throws<RecipeException>(() => recipe.Bind<double>("train.lr"));
+        Assert.Equal("recipes/x.yaml: missing required key 'train.lr'", error.Message);
+    }
+
+    [Fact]
     public void Lists_dictionaries_nested_records_and_nullables_bind()
     {
         var recipe = project.LoadYaml("""
@@ -207,6 +217,14 @@ public sealed class BinderTests : IDisposable
         var error = BindFails<DistillOptions>(yaml, "distill");
 
         Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void A_constructor_refusing_its_arguments_is_reported_against_the_section()
+    {
+        var error = BindFails<BetaRange>("betas:\n  start: 0.02\n  end: 0.0001\n", "betas");
+
+        Assert.Equal("recipes/x.yaml: key 'betas' is invalid: start (0.02) must be below end (0.0001)", error.Message);
     }
 
     [Fact]

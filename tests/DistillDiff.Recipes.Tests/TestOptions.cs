@@ -60,3 +60,18 @@ internal sealed record ExperimentOptions
 
 /// <summary>A registry component's options: <c>model.type</c> picks it but it has no Type member of its own.</summary>
 internal sealed record UNetOptions(int[] Channels, int AttentionResolution = 16);
+
+/// <summary>Checks its own arguments the way a record may when a rule spans several keys.</summary>
+internal sealed record BetaRange
+{
+    public BetaRange(double start, double end)
+    {
+        if (start >= end)
+            throw new ArgumentException(FormattableString.Invariant($"start ({start}) must be below end ({end})"));
+        (Start, End) = (start, end);
+    }
+
+    public double Start { get; }
+
+    public double End { get; }
+}

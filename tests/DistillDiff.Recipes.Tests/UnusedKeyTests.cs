@@ -53,6 +53,17 @@ public sealed class UnusedKeyTests : IDisposable
     }
 
     [Fact]
+    public void A_section_read_through_Root_can_be_marked_used()
+    {
+        var recipe = project.LoadYaml("logging:\n  level: info\n  sinks: [console]\n");
+
+        Assert.Equal("info", recipe.Root["logging:level"]);
+        recipe.MarkUsed("logging");
+
+        Assert.Empty(recipe.UnusedKeys());
+    }
+
+    [Fact]
     public void Binding_the_whole_recipe_uses_every_key()
     {
         var recipe = project.LoadYaml("model:\n  type: mlp\n");
