@@ -27,8 +27,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         _pin = pin;
         SafetensorsHeader header = SafetensorsHeader.Read(path, basePointer, length);
         _dataStart = header.DataStart;
-        Tensors = header.Tensors;
-        Metadata = header.Metadata;
+        Tensors = header.Tensors.AsReadOnly();
+        Metadata = header.Metadata.AsReadOnly();
         _byName = header.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
 

@@ -75,7 +75,7 @@ public sealed class SvgPlotTests
         double decade = points[1].Y - points[0].Y;
         Assert.True(decade > 0);
         for (int i = 1; i < points.Count; i++)
-            Assert.Equal(decade, points[i].Y - points[i - 1].Y, 1);
+            Assert.Equal(decade, points[i].Y - points[i - 1].Y, 0.03);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class SvgPlotTests
 
         List<(double X, double Y)> points = plot.Points("fid");
         for (int i = 2; i < points.Count; i++)
-            Assert.Equal(points[1].X - points[0].X, points[i].X - points[i - 1].X, 1);
+            Assert.Equal(points[1].X - points[0].X, points[i].X - points[i - 1].X, 0.03);
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class SvgPlotTests
     {
         SvgInspector plot = Render(Options, new PlotSeries("flat", [0, 1, 2, 3], [0.7, 0.7, 0.7, 0.7]));
         List<(double X, double Y)> points = plot.Points("flat");
-        Assert.All(points, p => Assert.Equal((plot.Top + plot.Bottom) / 2, p.Y, 1));
+        Assert.All(points, p => Assert.Equal((plot.Top + plot.Bottom) / 2, p.Y, 0.02));
         double[] ticks = plot.TickValues("y");
         Assert.True(ticks.Length >= 3);
         Assert.Contains(ticks, t => t < 0.7);
@@ -180,9 +180,9 @@ public sealed class SvgPlotTests
         List<(double X, double Y)> smooth = plot.Points("s");
         double PixelOf(double value) => rawPoints[0].Y + (value - 1) / 2 * (rawPoints[1].Y - rawPoints[0].Y);
         // weight 0.5: EMA 0.5, 1.75, 2.375 divided by 1 - 0.5^n (0.5, 0.75, 0.875): 1, 7/3, 19/7.
-        Assert.Equal(PixelOf(1), smooth[0].Y, 1);
-        Assert.Equal(PixelOf(7.0 / 3), smooth[1].Y, 1);
-        Assert.Equal(PixelOf(19.0 / 7), smooth[2].Y, 1);
+        Assert.Equal(PixelOf(1), smooth[0].Y, 0.03);
+        Assert.Equal(PixelOf(7.0 / 3), smooth[1].Y, 0.03);
+        Assert.Equal(PixelOf(19.0 / 7), smooth[2].Y, 0.03);
     }
 
     [Fact]
