@@ -1,0 +1,59 @@
+namespace DistillDiff.Models.Tests;
+
+using DistillDiff.Engine;
+using DistillDiff.Models.Blocks;
+
+public class TimestepEncodingTests
+{
+    // diffusers get_timestep_embedding: freq_i = exp(-ln(10000) i / (half - shift)), emb = [sin(t f), cos(t f)].
+    private static double[] HandComputed(double t, int dim, bool flip, double shift)
+    {
+        var half = dim / 2;
+        var sin = new double[half];
+        var cos = new double[half];
+        for (var i = 0; i < half; i++)
+        {
+            var f = Math.Exp(-Math.Log(10000) * i / (half - shift));
+            sin[i] = Math.Sin(t * f);
+            cos[i] = Math.Cos(t * f);
+        }
+        var emb = flip ? cos.Concat(sin) : sin.Concat(cos);
+        return (dim % 2 == 1 ? emb.Append(0.0) : emb).ToArray();
+    }
+
+    [Theory]
+    [InlineData(3.0, 8, false, 1.0)]    // DDPM layout (flip_sin_to_cos false, freq_shift 1)
+    [InlineData(999.0, 8, true, 0.0)]   // diffusers' defaults
+    [InlineData(250.0, 7, false, 1.0)]  // odd dim: zero column appended
+    public void MatchesHandComputedValues(double t, int dim, bool flip, double shift)
+    {
+        using var scope = Torch.NewDisposeScope();
+        var emb = TimestepEncoding.Sinusoidal(Torch.FromArray(new float[] { (float)t }), dim, flip, shift);
+        Assert.Equal(new long[] { 1, dim }, emb.Shape);
+        var got = emb.ToArray<float>();
+        var want = HandComputed(t, dim, flip, shift);
+        for (var i = 0; i < dim; i++) Assert.True(Math.Abs(got[i] - want[i]) < 2e-4, $"column {i}: {got[i]} vs {want[i]}");
+    }
+
+    [Fact]
+    public void DdpmFirstColumnsAtT3AreExplicitNumbers()
+    {
+        // half = 4, shift 1: frequencies 1, 10000^(-1/3), 10000^(-2/3), 10^-4.
+        using var scope = Torch.NewDisposeScope();
+        var got = TimestepEncoding.Sinusoidal(Torch.FromArray(new float[] { 3 }), 8, false, 1).ToArray<float>();
+        Assert.Equal(Math.Sin(3), got[0], 5);
+        Assert.Equal(Math.Sin(3 * 0.046415888336127774), got[1], 5);
+        Assert.Equal(Math.Sin(3e-4), got[3], 6);
+        Assert.Equal(Math.Cos(3), got[4], 5);
+        Assert.Equal(Math.Cos(3e-4), got[7], 6);
+    }
+
+    [Fact]
+    public void BroadcastsASingleTimestepAndRejectsAMismatch()
+    {
+        using var scope = Torch.NewDisposeScope();
+        var t = TimestepEncoding.ToBatch(Torch.Scalar(5, DType.Int64), 3, Device.CPU);
+        Assert.Equal(new float[] { 5, 5, 5 }, t.ToArray<float>());
+        Assert.Throws<ArgumentException>(() => TimestepEncoding.ToBatch(Torch.Zeros(2), 3, Device.CPU));
+    }
+}
