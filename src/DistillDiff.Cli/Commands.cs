@@ -1,0 +1,114 @@
+namespace DistillDiff.Cli;
+
+using System.CommandLine;
+using DistillDiff.Data.Datasets;
+using DistillDiff.Diffusion.Samplers;
+using DistillDiff.Diffusion.Schedules;
+using DistillDiff.Engine;
+using DistillDiff.Models;
+using DistillDiff.Recipes;
+using DistillDiff.Training.Sampling;
+using DistillDiff.Training.Trainers;
+
+/// <summary>The `distilldiff` command line: train, resume, sample, info, list.</summary>
+public static class Commands
+{
+    public static RootCommand Root()
+    {
+        var root = new RootCommand("DistillDiff: distill diffusion models into fast few-step students");
+        root.Subcommands.Add(Train());
+        root.Subcommands.Add(Resume());
+        root.Subcommands.Add(Sample());
+        root.Subcommands.Add(Info());
+        root.Subcommands.Add(List());
+        return root;
+    }
+
+    private static Command Train()
+    {
+        var recipe = new Argument<string>("recipe") { Description = "recipe YAML (e.g. recipes/quickstart.yaml)" };
+        var set = new Option<string[]>("--set") { Description = "override a key: --set teacher.lr=1e-4 (repeatable)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "delete an existing run folder of the same name first" };
+        var runDir = new Option<string?>("--run-dir") { Description = "run folder (default: run.output_dir/run.name)" };
+        var cmd = new Command("train", "train a teacher and distill it, as the recipe says") { recipe, set, overwrite, runDir };
+        cmd.SetAction(p => Guard(() =>
+        {
+            var r = RecipeLoader.Load(p.GetValue(recipe)!, p.GetValue(set) ?? []);
+            using var job = TrainingJob.Start(r, p.GetValue(overwrite), p.GetValue(runDir));
+            job.Execute();
+        }));
+        return cmd;
+    }
+
+    private static Command Resume()
+    {
+        var dir = new Argument<string>("run-dir") { Description = "the run folder of a stopped run (e.g. checkpoints/quickstart)" };
+        var cmd = new Command("resume", "continue a stopped run from its last checkpoint") { dir };
+        cmd.SetAction(p => Guard(() =>
+        {
+            using var job = TrainingJob.Resume(p.GetValue(dir)!);
+            job.Execute();
+        }));
+        return cmd;
+    }
+
+    private static Command Sample()
+    {
+        var checkpoint = new Argument<string>("checkpoint") { Description = "a model folder, e.g. checkpoints/quickstart/models/student-1steps" };
+        var steps = new Option<int>("--steps") { Description = "sampling steps", Required = true };
+        var sampler = new Option<string>("--sampler") { Description = "pd (continuous DDIM, what students were distilled for) or " + string.Join(", ", SamplerRegistry.Names), DefaultValueFactory = _ => "pd" };
+        var output = new Option<string>("--out") { Description = "output PNG", Required = true };
+        var count = new Option<int>("--count") { Description = "number of samples", DefaultValueFactory = _ => 64 };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL };
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
+        var label = new Option<int?>("--label") { Description = "class label for class-conditional models" };
+        var cmd = new Command("sample", "draw samples from a model folder into a PNG") { checkpoint, steps, sampler, output, count, seed, device, label };
+        cmd.SetAction(p => Guard(() => Console.WriteLine(CheckpointSampler.Run(p.GetValue(checkpoint)!, p.GetValue(steps), p.GetValue(sampler)!,
+            p.GetValue(output)!, p.GetValue(count), p.GetValue(seed), p.GetValue(device)!, p.GetValue(label)))));
+        return cmd;
+    }
+
+    private static Command Info()
+    {
+        var cmd = new Command("info", "libtorch version, devices, threads");
+        cmd.SetAction(_ => Guard(() =>
+        {
+            Console.WriteLine($"libtorch        {Torch.LibTorchVersion}");
+            Console.WriteLine($"fused attention {(Torch.HasFusedAttention ? "yes (scaled_dot_product_attention)" : "no (plain softmax(QK^T)V fallback)")}");
+            Console.WriteLine($"CUDA            {(Torch.Cuda.IsAvailable ? $"available, {Torch.Cuda.DeviceCount} device(s)" : "not available")}");
+            Console.WriteLine($"CPU threads     {Torch.NumThreads}");
+            Console.WriteLine(Torch.ParallelInfo().TrimEnd());
+        }));
+        return cmd;
+    }
+
+    private static Command List()
+    {
+        var cmd = new Command("list", "registered models, schedules, samplers, trainers and data sets");
+        cmd.SetAction(_ => Guard(() =>
+        {
+            Console.WriteLine($"models     {string.Join(", ", ModelRegistry.Names)}");
+            Console.WriteLine($"schedules  {string.Join(", ", ScheduleRegistry.Names)}");
+            Console.WriteLine($"samplers   pd, {string.Join(", ", SamplerRegistry.Names)}");
+            Console.WriteLine("trainers   teacher (denoising), progressive (distill.variant: salimans_ho | prodiff)");
+            Console.WriteLine($"datasets   {string.Join(", ", DatasetRegistry.Default.Names)}");
+        }));
+        return cmd;
+    }
+
+    /// <summary>Errors a user can act on are printed as one message and exit code 1, not as a stack trace.</summary>
+    private static int Guard(Action action)
+    {
+        try
+        {
+            action();
+            return 0;
+        }
+        catch (Exception e) when (e is RecipeException or InvalidOperationException or InvalidDataException or ArgumentException
+                                       or FileNotFoundException or DirectoryNotFoundException or TrainingDivergedException or TorchException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,4 @@
+using System.CommandLine;
+using DistillDiff.Cli;
+
+return Commands.Root().Parse(args).Invoke();

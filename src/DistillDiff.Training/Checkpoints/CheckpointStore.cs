@@ -1,0 +1,72 @@
+namespace DistillDiff.Training.Checkpoints;
+
+/// <summary>
+/// Resumable state as numbered folders under run/state: each checkpoint is written into a temporary folder, flushed,
+/// renamed into place, and only then named in the "latest" file (itself replaced by rename). A kill at any moment
+/// leaves the previous checkpoint whole and named; older checkpoints beyond <see cref="Keep"/> are removed after.
+/// </summary>
+public sealed class CheckpointStore
+{
+    private const string LatestFile = "latest";
+
+    public CheckpointStore(string directory, int keep = 2)
+    {
+        Directory = directory;
+        Keep = Math.Max(keep, 1);
+        System.IO.Directory.CreateDirectory(directory);
+    }
+
+    public string Directory { get; }
+
+    public int Keep { get; }
+
+    /// <summary>Writes a checkpoint: <paramref name="write"/> fills the given (temporary) folder.</summary>
+    public string Save(long globalStep, Action<string> write)
+    {
+        var name = $"step-{globalStep:D9}";
+        var final = Path.Combine(Directory, name);
+        var tmp = Path.Combine(Directory, $".{name}.tmp-{Environment.ProcessId}");
+        if (System.IO.Directory.Exists(tmp)) System.IO.Directory.Delete(tmp, true);
+        System.IO.Directory.CreateDirectory(tmp);
+        try
+        {
+            write(tmp);
+            foreach (var f in System.IO.Directory.GetFiles(tmp))
+                using (var fs = new FileStream(f, FileMode.Open, FileAccess.ReadWrite)) fs.Flush(true);
+            if (System.IO.Directory.Exists(final)) System.IO.Directory.Delete(final, true);
+            System.IO.Directory.Move(tmp, final);
+        }
+        catch
+        {
+            if (System.IO.Directory.Exists(tmp)) System.IO.Directory.Delete(tmp, true);
+            throw;
+        }
+        var latestTmp = Path.Combine(Directory, $".{LatestFile}.tmp-{Environment.ProcessId}");
+        File.WriteAllText(latestTmp, name + "\n");
+        File.Move(latestTmp, Path.Combine(Directory, LatestFile), overwrite: true);
+        Prune(name);
+        return final;
+    }
+
+    /// <summary>The folder of the newest complete checkpoint, or null when none was written.</summary>
+    public string? Latest()
+    {
+        var pointer = Path.Combine(Directory, LatestFile);
+        if (!File.Exists(pointer)) return null;
+        var name = File.ReadAllText(pointer).Trim();
+        var dir = Path.Combine(Directory, name);
+        return System.IO.Directory.Exists(dir)
+            ? dir
+            : throw new InvalidDataException($"{pointer} names checkpoint '{name}', which is missing from {Directory}");
+    }
+
+    private void Prune(string newest)
+    {
+        var all = System.IO.Directory.GetDirectories(Directory, "step-*").Select(Path.GetFileName).OfType<string>()
+            .Where(n => !n.StartsWith('.')).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        foreach (var old in all.Where(n => string.CompareOrdinal(n, newest) < 0).SkipLast(Keep - 1))
+            System.IO.Directory.Delete(Path.Combine(Directory, old), true);
+        foreach (var stale in System.IO.Directory.GetDirectories(Directory, ".step-*.tmp-*"))
+            System.IO.Directory.Delete(stale, true);
+    }
+}

@@ -1,0 +1,23 @@
+namespace DistillDiff.Training.Config;
+
+using DistillDiff.Diffusion.Parameterisation;
+using DistillDiff.Diffusion.Schedules;
+using DistillDiff.Recipes;
+
+/// <summary>
+/// The `diffusion:` section: noise schedule (a ScheduleRegistry name) and the network's parameterisation
+/// (epsilon | sample | v | both; the student keeps the teacher's).
+/// </summary>
+public sealed record DiffusionConfig
+{
+    public string Schedule { get; init; } = "cosine_logsnr";
+    [Positive] public int NumTrainTimesteps { get; init; } = 1000;
+    [Positive] public double BetaStart { get; init; } = 1e-4;
+    [Positive] public double BetaEnd { get; init; } = 0.02;
+    public bool RescaleZeroTerminalSnr { get; init; }
+    public string Prediction { get; init; } = "v";
+
+    public NoiseScheduleConfig ToScheduleConfig() => new(Schedule, NumTrainTimesteps, BetaStart, BetaEnd, RescaleZeroTerminalSnr);
+
+    public Prediction ParsePrediction() => PredictionNames.Parse(Prediction);
+}

@@ -1,0 +1,28 @@
+namespace DistillDiff.Training.Config;
+
+using DistillDiff.Recipes;
+using DistillDiff.Training.Losses;
+
+/// <summary>
+/// The `distill:` section for progressive distillation (Salimans &amp; Ho 2022): the teacher samples in
+/// <see cref="StartSteps"/> DDIM steps; each round trains a student for half as many, until <see cref="EndSteps"/>.
+/// Variant prodiff (Huang et al. 2022) means x0 prediction, L1 loss and no SNR weighting.
+/// </summary>
+public sealed record DistillConfig
+{
+    public DistillVariant Variant { get; init; } = DistillVariant.SalimansHo;
+    [Positive] public int StartSteps { get; init; } = 64;
+    [Positive] public int EndSteps { get; init; } = 1;
+    [Positive] public int UpdatesPerRound { get; init; } = 1000;
+    [Positive] public int BatchSize { get; init; } = 128;
+    /// <summary>Adam learning rate at the start of each round, decayed linearly to 0 over the round.</summary>
+    [Positive] public double Lr { get; init; } = 5e-5;
+    [Range(0, 1)] public double WeightDecay { get; init; }
+    [Range(0, 1e9)] public double GradClip { get; init; } = 1.0;
+    /// <summary>EMA of the student within a round (the paper uses none); 0 disables.</summary>
+    [Range(0, 1)] public double EmaDecay { get; init; }
+    /// <summary>Default: snr_trunc (Salimans &amp; Ho), constant (ProDiff).</summary>
+    public LossWeighting? Weighting { get; init; }
+    /// <summary>Default: l2 (Salimans &amp; Ho), l1 (ProDiff).</summary>
+    public LossNorm? Loss { get; init; }
+}

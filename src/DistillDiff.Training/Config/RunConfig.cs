@@ -1,0 +1,21 @@
+namespace DistillDiff.Training.Config;
+
+using DistillDiff.Recipes;
+
+/// <summary>The `run:` section: where the run lives and how it behaves.</summary>
+public sealed record RunConfig
+{
+    /// <summary>Run folder name under <see cref="OutputDir"/> (checkpoints/&lt;name&gt;).</summary>
+    public string Name { get; init; } = "run";
+    public string OutputDir { get; init; } = "checkpoints";
+    public ulong Seed { get; init; }
+    /// <summary>cpu, cuda, cuda:N or auto.</summary>
+    public string Device { get; init; } = "auto";
+    /// <summary>Intra-op CPU threads; 0 keeps libtorch's default.</summary>
+    [Range(0, 1024)] public int Threads { get; init; }
+    [Positive] public int LogEvery { get; init; } = 50;
+    /// <summary>Resumable state every this many optimizer steps (and at the end of each phase).</summary>
+    [Positive] public int CheckpointEvery { get; init; } = 500;
+    [Positive] public int KeepCheckpoints { get; init; } = 2;
+    public bool TensorBoard { get; init; } = true;
+}

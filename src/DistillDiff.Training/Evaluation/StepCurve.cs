@@ -1,0 +1,73 @@
+namespace DistillDiff.Training.Evaluation;
+
+using System.Text.Json;
+using DistillDiff.Formats.Plots;
+
+/// <summary>
+/// Sample quality against number of sampling steps, for the teacher (DDIM baseline) and each distilled student:
+/// the curve a distillation paper's main figure shows. Kept in step_curve.json (a point per model and step count,
+/// replaced when measured again) and drawn as SVG, one plot per metric, steps on a log2 axis.
+/// </summary>
+public sealed class StepCurve
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private readonly string _path;
+    private readonly List<StepCurvePoint> _points;
+
+    public StepCurve(string path)
+    {
+        _path = path;
+        _points = File.Exists(path) ? JsonSerializer.Deserialize<List<StepCurvePoint>>(File.ReadAllText(path), Json) ?? [] : [];
+    }
+
+    public IReadOnlyList<StepCurvePoint> Points => _points;
+
+    public void Add(StepCurvePoint p)
+    {
+        _points.RemoveAll(q => q.Model == p.Model && q.Sampler == p.Sampler && q.Steps == p.Steps);
+        _points.Add(p);
+        var tmp = _path + ".tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(_points, Json));
+        File.Move(tmp, _path, overwrite: true);
+    }
+
+    /// <summary>Series of the plots: the teacher's DDIM curve, and the students joined into one distilled curve.</summary>
+    public IEnumerable<(string Metric, IReadOnlyList<PlotSeries> Series)> Plots()
+    {
+        var metrics = _points.SelectMany(p => p.Metrics.Keys).Distinct().OrderBy(m => m, StringComparer.Ordinal);
+        foreach (var metric in metrics)
+        {
+            var series = _points.Where(p => p.Metrics.ContainsKey(metric))
+                .GroupBy(SeriesName)
+                .Select(g => g.OrderBy(p => p.Steps).ToList())
+                .Select(ps => new PlotSeries(SeriesName(ps[0]), ps.Select(p => (double)p.Steps).ToArray(), ps.Select(p => p.Metrics[metric]).ToArray()))
+                .ToList();
+            yield return (metric, series);
+        }
+    }
+
+    private static string SeriesName(StepCurvePoint p) =>
+        p.Model.StartsWith("student", StringComparison.Ordinal) ? "distilled students" : $"{p.Model} ({p.Sampler})";
+
+    public void SavePlots(string dir, string title)
+    {
+        foreach (var (metric, series) in Plots())
+            SvgPlot.Save(Path.Combine(dir, $"step_curve_{metric}.svg"), series,
+                new PlotOptions($"{title}: {metric} against sampling steps", "sampling steps", metric, LogX: true, LogY: true));
+    }
+
+    /// <summary>A fixed-width table for the log and the README: rows = step counts, columns = models.</summary>
+    public string Table(string metric)
+    {
+        var models = _points.Select(p => $"{p.Model} ({p.Sampler})").Distinct().ToList();
+        var steps = _points.Select(p => p.Steps).Distinct().OrderBy(s => s).ToList();
+        var lines = new List<string> { $"| steps | {string.Join(" | ", models)} |", $"|---:|{string.Concat(models.Select(_ => "---:|"))}" };
+        foreach (var s in steps)
+        {
+            var cells = models.Select(m => _points.FirstOrDefault(p => $"{p.Model} ({p.Sampler})" == m && p.Steps == s)?.Metrics.GetValueOrDefault(metric, double.NaN))
+                .Select(v => v is double d && !double.IsNaN(d) ? d.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : "");
+            lines.Add($"| {s} | {string.Join(" | ", cells)} |");
+        }
+        return string.Join("\n", lines);
+    }
+}

@@ -1,0 +1,87 @@
+namespace DistillDiff.Training.Trainers;
+
+using System.Text.Json;
+using DistillDiff.Diffusion.Parameterisation;
+using DistillDiff.Diffusion.Samplers;
+using DistillDiff.Engine;
+using DistillDiff.Models;
+using DistillDiff.Models.Checkpoints;
+using DistillDiff.Training.Config;
+
+/// <summary>
+/// Builds, loads and publishes the recipe's backbone. A published folder is a diffusers model folder (config.json +
+/// diffusion_pytorch_model.safetensors) plus scheduler_config.json (a trailing-spacing DDIM for the model's
+/// parameterisation) and distilldiff.json (schedule, prediction, and for students their step count), so
+/// `distilldiff sample` and PyTorch/diffusers can both use it.
+/// </summary>
+public static class ModelSetup
+{
+    public const string InfoFile = "distilldiff.json";
+
+    public static DenoiserBackbone Create(JobConfig job) => ModelRegistry.Create(job.ModelType, job.Model);
+
+    /// <summary>Loads a model folder onto a device, checking it fits the recipe's data and parameterisation.</summary>
+    public static DenoiserBackbone Load(string dir, Device device, JobConfig job)
+    {
+        var (model, _) = ModelFolder.Load(dir, device);
+        var probe = Create(job);
+        try
+        {
+            if (model.SampleChannels != probe.SampleChannels || model.OutChannels != probe.OutChannels)
+                throw new InvalidDataException(
+                    $"{dir}: the model takes {model.SampleChannels} channels and outputs {model.OutChannels}, but the recipe's " +
+                    $"model takes {probe.SampleChannels} and outputs {probe.OutChannels}");
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        finally
+        {
+            probe.Dispose();
+        }
+        return model;
+    }
+
+    /// <summary>Writes the folder under a temporary name and renames it, replacing an older one.</summary>
+    public static void SaveFolder(string dir, DenoiserBackbone model, JobConfig job, int? steps = null)
+    {
+        var tmp = dir + ".tmp";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        ModelFolder.Save(tmp, model, job.Model, job.ModelType);
+        var prediction = job.Diffusion.ParsePrediction();
+        var scheduler = SamplerRegistry.Create("ddim", new SchedulerConfig
+        {
+            NumTrainTimesteps = job.Diffusion.NumTrainTimesteps,
+            BetaSchedule = job.Diffusion.Schedule,
+            BetaStart = job.Diffusion.BetaStart,
+            BetaEnd = job.Diffusion.BetaEnd,
+            RescaleBetasZeroSnr = job.Diffusion.RescaleZeroTerminalSnr,
+            // diffusers has no "both": its x head mixed with the eps head is an x0 prediction.
+            PredictionType = PredictionNames.ToName(prediction == Prediction.Both ? Prediction.Sample : prediction),
+            TimestepSpacing = "trailing",
+            ClipSample = false,
+            SetAlphaToOne = true,
+        });
+        SamplerRegistry.Save(scheduler, Path.Combine(tmp, "scheduler_config.json"));
+        var info = new Dictionary<string, object?>
+        {
+            ["prediction"] = PredictionNames.ToName(prediction),
+            ["schedule"] = job.Diffusion.Schedule,
+            ["num_train_timesteps"] = job.Diffusion.NumTrainTimesteps,
+            ["beta_start"] = job.Diffusion.BetaStart,
+            ["beta_end"] = job.Diffusion.BetaEnd,
+            ["rescale_zero_terminal_snr"] = job.Diffusion.RescaleZeroTerminalSnr,
+            ["sampling_steps"] = steps,
+            ["model_type"] = job.ModelType,
+        };
+        File.WriteAllText(Path.Combine(tmp, InfoFile), JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }));
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        Directory.Move(tmp, dir);
+    }
+
+    /// <summary>num_class_embeds of a model options record, when it has one (class-conditional models).</summary>
+    public static int? NumClassEmbeds(object modelConfig) =>
+        modelConfig.GetType().GetProperty("NumClassEmbeds")?.GetValue(modelConfig) as int?;
+}

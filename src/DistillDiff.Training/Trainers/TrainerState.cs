@@ -1,0 +1,51 @@
+namespace DistillDiff.Training.Trainers;
+
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DistillDiff.Data;
+
+/// <summary>
+/// Everything besides tensors that a resumed run needs to continue exactly where it stopped: the phase and step,
+/// the data order, the random generators, how far metrics.jsonl had got, and which phases are finished.
+/// Saved as trainer.json in each checkpoint folder.
+/// </summary>
+public sealed record TrainerState
+{
+    public const string FileName = "trainer.json";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The phase in progress: "teacher" or "distill-&lt;N&gt;" (N = the student's steps).</summary>
+    public required string Phase { get; init; }
+    public required long Step { get; init; }
+    public required long GlobalStep { get; init; }
+    public required SamplerState Sampler { get; init; }
+    public required long MetricsLines { get; init; }
+    /// <summary>State of the generator that draws times and noise (base64 of its bytes).</summary>
+    public required string NoiseGenerator { get; init; }
+    /// <summary>State of libtorch's default CPU generator (dropout).</summary>
+    public required string DefaultGenerator { get; init; }
+    public List<string> CompletedPhases { get; init; } = [];
+    public bool HasEma { get; init; }
+
+    public void Save(string dir) => File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json));
+
+    public static TrainerState Load(string dir)
+    {
+        var path = Path.Combine(dir, FileName);
+        try
+        {
+            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
+                ?? throw new InvalidDataException($"{path} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a valid trainer state ({e.Message})", e);
+        }
+    }
+}
