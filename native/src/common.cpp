@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/cuda.h>
+#include <cmath>
 #include <cstring>
 #include <mutex>
 
@@ -41,10 +42,30 @@ std::vector<at::Tensor> list(TH* hs, int n) {
 }
 c10::optional<at::Tensor> opt(TH h) { return h ? c10::optional<at::Tensor>(*h) : c10::nullopt; }
 at::IntArrayRef ints(const int64_t* v, int n) { return at::IntArrayRef(v, (size_t)n); }
+// Checked here so a bad code from the caller gives a plain message instead of libtorch's "Unsupported TypeMeta"
+// or a page of dispatcher keys.
+at::Device device(int device_type, int device_index) {
+  auto type = (at::DeviceType)device_type;
+  if (type != at::kCPU && type != at::kCUDA) throw std::invalid_argument("unknown device type " + std::to_string(device_type));
+  if (type == at::kCUDA && !torch::cuda::is_available())
+    throw std::runtime_error("a CUDA device was asked for, but libtorch sees none (CPU-only build or no visible GPU)");
+  return at::Device(type, (c10::DeviceIndex)device_index);
+}
 at::TensorOptions options(int dtype, int device_type, int device_index) {
-  return at::TensorOptions()
-      .dtype((at::ScalarType)dtype)
-      .device(at::Device((at::DeviceType)device_type, (c10::DeviceIndex)device_index));
+  if (dtype < 0 || dtype >= (int)at::ScalarType::NumOptions) throw std::invalid_argument("unknown dtype code " + std::to_string(dtype));
+  return at::TensorOptions().dtype((at::ScalarType)dtype).device(device(device_type, device_index));
+}
+// Every scalar crosses as a double; an integral value meant for an integer (or bool) tensor becomes an integer Scalar,
+// so int64 tensors stay int64 as with a Python int in PyTorch (t * 2, 999 - t, t.add_(1)).
+at::Scalar scalar(at::ScalarType type, double v) {
+  bool integral_type = at::isIntegralType(type, /*includeBool=*/true);
+  if (integral_type && std::nearbyint(v) == v && std::fabs(v) < 9.2e18) return at::Scalar((int64_t)v);
+  return at::Scalar(v);
+}
+std::vector<int64_t> all_dims(const at::Tensor& t) {
+  std::vector<int64_t> d((size_t)t.dim());
+  for (int64_t i = 0; i < t.dim(); i++) d[(size_t)i] = i;
+  return d;
 }
 int write_list(const std::vector<at::Tensor>& ts, TH* out, int cap) {
   if ((int)ts.size() > cap) throw std::runtime_error("result has more tensors than the caller's buffer holds");

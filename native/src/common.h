@@ -24,6 +24,10 @@ std::vector<at::Tensor> list(TH* hs, int n);
 c10::optional<at::Tensor> opt(TH h);
 at::IntArrayRef ints(const int64_t* v, int n);
 at::TensorOptions options(int dtype, int device_type, int device_index);
+at::Device device(int device_type, int device_index);
+at::Scalar scalar(at::ScalarType type, double v);
+inline at::Scalar scalar(const at::Tensor& t, double v) { return scalar(t.scalar_type(), v); }
+std::vector<int64_t> all_dims(const at::Tensor& t);
 int write_list(const std::vector<at::Tensor>& ts, TH* out, int cap);
 }  // namespace dd
 

@@ -8,8 +8,8 @@ using dd::ints;
 #define SCALAR(name, expr) DD_API TH dd_##name(TH a, double s) { DD_OP(expr) }
 
 // ---- arithmetic ----
-DD_API TH dd_add(TH a, TH b, double alpha) { DD_OP(at::add(*a, *b, alpha)) }
-DD_API TH dd_sub(TH a, TH b, double alpha) { DD_OP(at::sub(*a, *b, alpha)) }
+DD_API TH dd_add(TH a, TH b, double alpha) { DD_OP(at::add(*a, *b, dd::scalar(at::result_type(*a, *b), alpha))) }
+DD_API TH dd_sub(TH a, TH b, double alpha) { DD_OP(at::sub(*a, *b, dd::scalar(at::result_type(*a, *b), alpha))) }
 BINARY(mul, at::mul(*a, *b))
 BINARY(div, at::div(*a, *b))
 BINARY(pow, at::pow(*a, *b))
@@ -19,14 +19,14 @@ BINARY(atan2, at::atan2(*a, *b))
 BINARY(matmul, at::matmul(*a, *b))
 BINARY(bmm, at::bmm(*a, *b))
 BINARY(outer, at::outer(*a, *b))
-SCALAR(add_scalar, at::add(*a, s))
-SCALAR(mul_scalar, at::mul(*a, s))
+SCALAR(add_scalar, at::add(*a, dd::scalar(*a, s)))
+SCALAR(mul_scalar, at::mul(*a, dd::scalar(*a, s)))
 SCALAR(div_scalar, at::div(*a, s))
-SCALAR(pow_scalar, at::pow(*a, s))
-SCALAR(rsub_scalar, at::rsub(*a, s))                    // s - a
+SCALAR(pow_scalar, at::pow(*a, dd::scalar(*a, s)))
+SCALAR(rsub_scalar, at::rsub(*a, dd::scalar(*a, s)))     // s - a
 SCALAR(rdiv_scalar, at::mul(at::reciprocal(*a), s))     // s / a
-SCALAR(rpow_scalar, at::pow(at::Scalar(s), *a))         // s ^ a
-SCALAR(fmod_scalar, at::fmod(*a, s))
+SCALAR(rpow_scalar, at::pow(dd::scalar(*a, s), *a))      // s ^ a
+SCALAR(fmod_scalar, at::fmod(*a, dd::scalar(*a, s)))
 SCALAR(leaky_relu, at::leaky_relu(*a, s))
 
 UNARY(neg, at::neg(*a))
@@ -58,7 +58,8 @@ UNARY(isfinite, at::isfinite(*a))
 UNARY(logical_not, at::logical_not(*a))
 DD_API TH dd_gelu(TH a, int tanh_approx) { DD_OP(at::gelu(*a, tanh_approx ? "tanh" : "none")) }
 DD_API TH dd_clamp(TH a, double lo, double hi, int has_lo, int has_hi) {
-  DD_OP(at::clamp(*a, has_lo ? c10::optional<at::Scalar>(lo) : c10::nullopt, has_hi ? c10::optional<at::Scalar>(hi) : c10::nullopt))
+  DD_OP(at::clamp(*a, has_lo ? c10::optional<at::Scalar>(dd::scalar(*a, lo)) : c10::nullopt,
+                  has_hi ? c10::optional<at::Scalar>(dd::scalar(*a, hi)) : c10::nullopt))
 }
 DD_API TH dd_clamp_tensor(TH a, TH lo, TH hi) { DD_OP(at::clamp(*a, dd::opt(lo), dd::opt(hi))) }
 DD_API TH dd_where(TH cond, TH a, TH b) { DD_OP(at::where(*cond, *a, *b)) }
@@ -96,18 +97,23 @@ BINARY(logical_or, at::logical_or(*a, *b))
 DD_API int dd_allclose(TH a, TH b, double rtol, double atol) { DD_TRY return at::allclose(*a, *b, rtol, atol) ? 1 : 0; DD_CATCH(-1) }
 DD_API int dd_equal(TH a, TH b) { DD_TRY return at::equal(*a, *b) ? 1 : 0; DD_CATCH(-1) }
 
-// ---- reductions (nd == 0 reduces over everything) ----
-DD_API TH dd_sum(TH a, const int64_t* dims, int nd, int keep) { DD_OP(nd ? at::sum(*a, ints(dims, nd), keep != 0) : at::sum(*a)) }
-DD_API TH dd_mean(TH a, const int64_t* dims, int nd, int keep) { DD_OP(nd ? at::mean(*a, ints(dims, nd), keep != 0) : at::mean(*a)) }
+// ---- reductions (nd == 0 reduces over everything; keep then leaves every dim as size 1, as keepdim=True) ----
+// Spelled out as a dim list: libtorch 1.13's logsumexp rejects an empty one, and the full-reduction overloads
+// ignore keepdim.
+static std::vector<int64_t> reduce_dims(const at::Tensor& a, const int64_t* dims, int nd) {
+  return nd ? std::vector<int64_t>(dims, dims + nd) : dd::all_dims(a);
+}
+DD_API TH dd_sum(TH a, const int64_t* dims, int nd, int keep) { DD_OP(at::sum(*a, reduce_dims(*a, dims, nd), keep != 0)) }
+DD_API TH dd_mean(TH a, const int64_t* dims, int nd, int keep) { DD_OP(at::mean(*a, reduce_dims(*a, dims, nd), keep != 0)) }
 DD_API TH dd_var(TH a, const int64_t* dims, int nd, int unbiased, int keep) {
-  DD_OP(nd ? at::var(*a, ints(dims, nd), unbiased != 0, keep != 0) : at::var(*a, unbiased != 0))
+  DD_OP(at::var(*a, reduce_dims(*a, dims, nd), unbiased != 0, keep != 0))
 }
 DD_API TH dd_std(TH a, const int64_t* dims, int nd, int unbiased, int keep) {
-  DD_OP(nd ? at::std(*a, ints(dims, nd), unbiased != 0, keep != 0) : at::std(*a, unbiased != 0))
+  DD_OP(at::std(*a, reduce_dims(*a, dims, nd), unbiased != 0, keep != 0))
 }
-DD_API TH dd_amax(TH a, const int64_t* dims, int nd, int keep) { DD_OP(nd ? at::amax(*a, ints(dims, nd), keep != 0) : at::max(*a)) }
-DD_API TH dd_amin(TH a, const int64_t* dims, int nd, int keep) { DD_OP(nd ? at::amin(*a, ints(dims, nd), keep != 0) : at::min(*a)) }
-DD_API TH dd_logsumexp(TH a, const int64_t* dims, int nd, int keep) { DD_OP(at::logsumexp(*a, ints(dims, nd), keep != 0)) }
+DD_API TH dd_amax(TH a, const int64_t* dims, int nd, int keep) { DD_OP(at::amax(*a, reduce_dims(*a, dims, nd), keep != 0)) }
+DD_API TH dd_amin(TH a, const int64_t* dims, int nd, int keep) { DD_OP(at::amin(*a, reduce_dims(*a, dims, nd), keep != 0)) }
+DD_API TH dd_logsumexp(TH a, const int64_t* dims, int nd, int keep) { DD_OP(at::logsumexp(*a, reduce_dims(*a, dims, nd), keep != 0)) }
 DD_API TH dd_norm(TH a, double p, const int64_t* dims, int nd, int keep) {
   DD_OP(at::linalg_vector_norm(*a, p, nd ? c10::optional<at::IntArrayRef>(ints(dims, nd)) : c10::nullopt, keep != 0, c10::nullopt))
 }

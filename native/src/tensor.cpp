@@ -32,7 +32,7 @@ DD_API TH dd_from_buffer(const void* data, int64_t nbytes, const int64_t* shape,
     throw std::runtime_error("buffer holds " + std::to_string(nbytes) + " bytes but the shape and dtype need " +
                              std::to_string(t.nbytes()));
   if (nbytes) std::memcpy(t.data_ptr(), data, (size_t)nbytes);
-  if ((at::DeviceType)dev != at::kCPU) t = t.to(at::Device((at::DeviceType)dev, (c10::DeviceIndex)idx));
+  if ((at::DeviceType)dev != at::kCPU) t = t.to(dd::device(dev, idx));
   return dd::wrap(t);
   DD_CATCH(nullptr)
 }
@@ -97,14 +97,15 @@ DD_API TH dd_alias(TH a) { DD_OP(*a) }
 DD_API int dd_copy_(TH a, TH src) { DD_DO(a->copy_(*src)) }
 DD_API int dd_fill_(TH a, double v) { DD_DO(a->fill_(v)) }
 DD_API int dd_zero_(TH a) { DD_DO(a->zero_()) }
-DD_API int dd_add_(TH a, TH b, double alpha) { DD_DO(a->add_(*b, alpha)) }
-DD_API int dd_add_scalar_(TH a, double v) { DD_DO(a->add_(v)) }
+DD_API int dd_add_(TH a, TH b, double alpha) { DD_DO(a->add_(*b, dd::scalar(*a, alpha))) }
+DD_API int dd_add_scalar_(TH a, double v) { DD_DO(a->add_(dd::scalar(*a, v))) }
 DD_API int dd_sub_(TH a, TH b) { DD_DO(a->sub_(*b)) }
 DD_API int dd_mul_(TH a, TH b) { DD_DO(a->mul_(*b)) }
-DD_API int dd_mul_scalar_(TH a, double v) { DD_DO(a->mul_(v)) }
+DD_API int dd_mul_scalar_(TH a, double v) { DD_DO(a->mul_(dd::scalar(*a, v))) }
 DD_API int dd_div_scalar_(TH a, double v) { DD_DO(a->div_(v)) }
 DD_API int dd_clamp_(TH a, double lo, double hi, int has_lo, int has_hi) {
-  DD_DO(a->clamp_(has_lo ? c10::optional<at::Scalar>(lo) : c10::nullopt, has_hi ? c10::optional<at::Scalar>(hi) : c10::nullopt))
+  DD_DO(a->clamp_(has_lo ? c10::optional<at::Scalar>(dd::scalar(*a, lo)) : c10::nullopt,
+                  has_hi ? c10::optional<at::Scalar>(dd::scalar(*a, hi)) : c10::nullopt))
 }
 DD_API int dd_lerp_(TH a, TH end, double w) { DD_DO(a->lerp_(*end, w)) }
 DD_API int dd_normal_(TH a, double mean, double std, GH g) { DD_DO(a->normal_(mean, std, dd_gen(g))) }

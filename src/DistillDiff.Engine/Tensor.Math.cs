@@ -2,7 +2,8 @@ namespace DistillDiff.Engine;
 
 using static DistillDiff.Engine.Native.NativeMethods;
 
-// Elementwise math and the C# operators. Scalars cross the boundary as doubles: no native handle per literal.
+// Elementwise math and the C# operators. Scalars cross the boundary as doubles: no native handle per literal. An
+// integral value keeps an integer tensor integer (t * 2, 999 - t stay int64), as a Python int does in PyTorch.
 public sealed partial class Tensor
 {
     public Tensor Add(Tensor other, double alpha = 1) => Wrap(dd_add(Handle, other.Handle, alpha), "add");

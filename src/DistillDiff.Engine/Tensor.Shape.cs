@@ -97,7 +97,7 @@ public sealed partial class Tensor
     [System.Runtime.CompilerServices.IndexerName("At")]
     public Tensor this[Range range] => SliceRange(0, range);
 
-    /// <summary>Several indices at once, one per leading dim, as x[0, 1..3, ..] in PyTorch: ints select, ranges slice.</summary>
+    /// <summary>Several indices at once, one per leading dim, as x[0, 1..3, ..] in PyTorch: ints and ^n select, ranges slice.</summary>
     [System.Runtime.CompilerServices.IndexerName("At")]
     public Tensor this[params TensorIndex[] indices]
     {
@@ -111,6 +111,7 @@ public sealed partial class Tensor
                 current = ix.Kind switch
                 {
                     TensorIndex.IndexKind.Single => current.Select(dim, ix.Single),
+                    TensorIndex.IndexKind.FromEnd => current.Select(dim, current.Size((int)dim) - ix.Single),
                     TensorIndex.IndexKind.Range => current.SliceRange(dim++, ix.Range),
                     TensorIndex.IndexKind.NewAxis => current.Unsqueeze(dim++),
                     _ => throw new InvalidOperationException("unknown index kind"),

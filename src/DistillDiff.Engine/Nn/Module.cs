@@ -59,7 +59,13 @@ public abstract class Module : IDisposable
                 yield return m;
     }
 
-    public IEnumerable<(string Name, Tensor Parameter)> NamedParameters()
+    /// <summary>
+    /// Every parameter once, depth first: a tensor shared by several modules (tied weights) appears under its first
+    /// name only, as in PyTorch, so optimizers update it once and counts include it once.
+    /// </summary>
+    public IEnumerable<(string Name, Tensor Parameter)> NamedParameters() => FirstOccurrences(AllNamedParameters());
+
+    private IEnumerable<(string Name, Tensor Parameter)> AllNamedParameters()
     {
         foreach (var (prefix, m) in NamedModules())
             foreach (var (name, p) in m._parameters)
@@ -71,7 +77,10 @@ public abstract class Module : IDisposable
     /// <summary>The parameters an optimizer should update (requires_grad set).</summary>
     public IEnumerable<(string Name, Tensor Parameter)> TrainableParameters() => NamedParameters().Where(p => p.Parameter.RequiresGrad);
 
-    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(bool persistentOnly = false)
+    /// <summary>Every buffer once (see <see cref="NamedParameters"/>).</summary>
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(bool persistentOnly = false) => FirstOccurrences(AllNamedBuffers(persistentOnly));
+
+    private IEnumerable<(string Name, Tensor Buffer)> AllNamedBuffers(bool persistentOnly)
     {
         foreach (var (prefix, m) in NamedModules())
             foreach (var (name, b, persistent) in m._buffers)
@@ -79,19 +88,26 @@ public abstract class Module : IDisposable
                     yield return (Join(prefix, name), b);
     }
 
+    private static IEnumerable<(string Name, Tensor Tensor)> FirstOccurrences(IEnumerable<(string Name, Tensor Tensor)> items)
+    {
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var item in items)
+            if (seen.Add(item.Tensor)) yield return item;
+    }
+
     /// <summary>Total number of parameter elements.</summary>
     public long NumParameters(bool trainableOnly = false) =>
         NamedParameters().Where(p => !trainableOnly || p.Parameter.RequiresGrad).Sum(p => p.Parameter.NumEl);
 
     /// <summary>
-    /// Parameters and persistent buffers by dotted name. The tensors are the module's own (not copies): read or
-    /// save them, do not dispose them.
+    /// Parameters and persistent buffers by dotted name; a shared tensor appears under each of its names, as in
+    /// PyTorch. The tensors are the module's own (not copies): read or save them, do not dispose them.
     /// </summary>
     public Dictionary<string, Tensor> StateDict()
     {
         var sd = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (n, p) in NamedParameters()) sd[n] = p;
-        foreach (var (n, b) in NamedBuffers(persistentOnly: true)) sd[n] = b;
+        foreach (var (n, p) in AllNamedParameters()) sd[n] = p;
+        foreach (var (n, b) in AllNamedBuffers(persistentOnly: true)) sd[n] = b;
         return sd;
     }
 
@@ -125,13 +141,22 @@ public abstract class Module : IDisposable
     }
 
     /// <summary>Moves (and optionally casts floating-point) parameters and buffers in place; references stay valid.</summary>
-    public Module To(Device device, DType? dtype = null)
+    public Module To(Device device, DType? dtype = null) => Convert(_ => device, dtype);
+
+    /// <summary>Casts floating-point parameters and buffers in place, each staying on its device; references stay valid.</summary>
+    public Module To(DType dtype) => Convert(t => t.Device, dtype);
+
+    private Module Convert(Func<Tensor, Device> deviceOf, DType? dtype)
     {
         using var noGrad = Torch.NoGrad();
         foreach (var t in Parameters().Concat(NamedBuffers().Select(b => b.Buffer)))
         {
+            var device = deviceOf(t);
             var target = dtype is DType d && t.DType.IsFloatingPoint() ? d : t.DType;
-            if (t.Device == device && t.DType == target) continue;
+            var current = t.Device;
+            // "cuda" (index -1) means the current device: a tensor already on some CUDA device is not copied again.
+            var sameDevice = current.Type == device.Type && (device.Index < 0 || current.Index == device.Index);
+            if (sameDevice && t.DType == target) continue;
             var requiresGrad = t.RequiresGrad;
             var moved = t.To(target, device);
             DisposeScope.Detach(moved);

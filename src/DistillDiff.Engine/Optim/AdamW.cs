@@ -28,11 +28,12 @@ public sealed class AdamW : Optimizer
 
     public override unsafe void Step()
     {
+        var hs = ParameterHandles;
         StepCount++;
-        fixed (IntPtr* p = ParameterHandles)
+        fixed (IntPtr* p = hs)
         fixed (IntPtr* m = _m)
         fixed (IntPtr* v = _v)
-            Tensor.Check(dd_adamw_step(p, m, v, ParameterHandles.Length, LearningRate, Beta1, Beta2, Eps, WeightDecay, StepCount), "adamw step");
+            Tensor.Check(dd_adamw_step(p, m, v, hs.Length, LearningRate, Beta1, Beta2, Eps, WeightDecay, StepCount), "adamw step");
     }
 
     public override Dictionary<string, Tensor> StateDict() => SaveState(("exp_avg", _expAvg), ("exp_avg_sq", _expAvgSq));

@@ -11,7 +11,7 @@ public sealed class ExponentialMovingAverage : IDisposable
 {
     private readonly List<(string Name, Tensor Source)> _sources;
     private readonly Tensor[] _shadow;
-    private readonly IntPtr[] _shadowHandles, _sourceHandles;
+    private readonly IntPtr[] _shadowHandles;
 
     public ExponentialMovingAverage(Module model, double decay)
     {
@@ -19,17 +19,18 @@ public sealed class ExponentialMovingAverage : IDisposable
         Decay = decay;
         _sources = model.NamedParameters().ToList();
         using var noGrad = Torch.NoGrad();
-        _shadow = _sources.Select(p => DisposeScope.Detach(p.Source.Detach().Clone())).ToArray();
+        _shadow = _sources.Select(p => DisposeScope.Detach(p.Source.Clone())).ToArray();   // under no_grad: plain copies
         _shadowHandles = Tensor.Handles(_shadow);
-        _sourceHandles = Tensor.Handles(_sources.Select(s => s.Source).ToList());
     }
 
     public double Decay { get; set; }
 
     public unsafe void Update()
     {
+        // Source handles are read each time: Module.To replaces a parameter's native tensor.
+        var sources = Tensor.Handles(_sources.Select(s => s.Source).ToList());
         fixed (IntPtr* e = _shadowHandles)
-        fixed (IntPtr* p = _sourceHandles)
+        fixed (IntPtr* p = sources)
             Tensor.Check(dd_ema_update(e, p, _shadow.Length, Decay), "ema update");
     }
 

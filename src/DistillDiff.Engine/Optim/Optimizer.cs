@@ -14,14 +14,25 @@ public abstract class Optimizer : IDisposable
         var dup = Parameters.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
         if (dup != null) throw new ArgumentException($"parameter '{dup.Key}' is given to the optimizer twice");
         if (Parameters.Count == 0) throw new ArgumentException("the optimizer got no parameters (is the whole model frozen?)");
-        ParameterHandles = Tensor.Handles(Parameters.Select(p => p.Parameter).ToList());
         LearningRate = lr;
         BaseLearningRate = lr;
     }
 
     public IReadOnlyList<(string Name, Tensor Parameter)> Parameters { get; }
 
-    protected IntPtr[] ParameterHandles { get; }
+    /// <summary>
+    /// The parameters' native handles, read afresh for each call: Module.To swaps a parameter's native tensor, and a
+    /// disposed module must give ObjectDisposedException rather than a freed pointer.
+    /// </summary>
+    protected IntPtr[] ParameterHandles
+    {
+        get
+        {
+            var hs = new IntPtr[Parameters.Count];
+            for (var i = 0; i < hs.Length; i++) hs[i] = Parameters[i].Parameter.Handle;
+            return hs;
+        }
+    }
 
     /// <summary>The rate used by the next step (an LR schedule sets it each step).</summary>
     public double LearningRate { get; set; }
@@ -37,7 +48,8 @@ public abstract class Optimizer : IDisposable
     /// <summary>Sets gradients to none (frees them) in one native call.</summary>
     public unsafe void ZeroGrad()
     {
-        fixed (IntPtr* p = ParameterHandles) Tensor.Check(dd_zero_grads(p, ParameterHandles.Length), "zero_grad");
+        var hs = ParameterHandles;
+        fixed (IntPtr* p = hs) Tensor.Check(dd_zero_grads(p, hs.Length), "zero_grad");
     }
 
     /// <summary>State tensors by "kind.parameter_name", plus "step"; the tensors are copies the caller owns.</summary>

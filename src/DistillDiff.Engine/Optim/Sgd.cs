@@ -25,11 +25,12 @@ public sealed class Sgd : Optimizer
 
     public override unsafe void Step()
     {
+        var hs = ParameterHandles;
         var first = StepCount == 0;
         StepCount++;
-        fixed (IntPtr* p = ParameterHandles)
+        fixed (IntPtr* p = hs)
         fixed (IntPtr* b = _buf)
-            Tensor.Check(dd_sgd_step(p, b, ParameterHandles.Length, LearningRate, Momentum, Dampening, WeightDecay, Nesterov ? 1 : 0, first ? 1 : 0), "sgd step");
+            Tensor.Check(dd_sgd_step(p, b, hs.Length, LearningRate, Momentum, Dampening, WeightDecay, Nesterov ? 1 : 0, first ? 1 : 0), "sgd step");
     }
 
     public override Dictionary<string, Tensor> StateDict() => SaveState(("momentum_buffer", _momentum));
