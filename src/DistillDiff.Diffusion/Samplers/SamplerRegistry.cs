@@ -1,0 +1,45 @@
+namespace DistillDiff.Diffusion.Samplers;
+
+/// <summary>
+/// Schedulers by short name or by diffusers _class_name, so a scheduler_config.json names its own sampler:
+/// ddpm (DDPMScheduler), ddim (DDIMScheduler), euler (EulerDiscreteScheduler), heun (HeunDiscreteScheduler),
+/// dpmpp_2m (DPMSolverMultistepScheduler), few_step (FewStepScheduler; also "x0_renoise").
+/// </summary>
+public static class SamplerRegistry
+{
+    private sealed record Entry(string Name, string ClassName, Func<SchedulerConfig, IScheduler> Create);
+
+    private static readonly List<Entry> Entries =
+    [
+        new("ddpm", DdpmScheduler.DiffusersClassName, c => new DdpmScheduler(c)),
+        new("ddim", DdimScheduler.DiffusersClassName, c => new DdimScheduler(c)),
+        new("euler", EulerDiscreteScheduler.DiffusersClassName, c => new EulerDiscreteScheduler(c)),
+        new("heun", HeunDiscreteScheduler.DiffusersClassName, c => new HeunDiscreteScheduler(c)),
+        new("dpmpp_2m", DpmSolverMultistepScheduler.DiffusersClassName, c => new DpmSolverMultistepScheduler(c)),
+        new("few_step", FewStepScheduler.DiffusersClassName, c => new FewStepScheduler(c)),
+        new("x0_renoise", FewStepScheduler.DiffusersClassName, c => new FewStepScheduler(c)),
+    ];
+
+    public static IReadOnlyList<string> Names => Entries.Select(e => e.Name).ToList();
+
+    /// <summary>A scheduler by short name or diffusers class name, e.g. "ddim" or "DDIMScheduler".</summary>
+    public static IScheduler Create(string name, SchedulerConfig config) => Find(name).Create(config);
+
+    /// <summary>The diffusers _class_name of a short name (or of a class name, unchanged).</summary>
+    public static string ClassNameOf(string name) => Find(name).ClassName;
+
+    /// <summary>The scheduler a scheduler_config.json describes (its _class_name and settings).</summary>
+    public static IScheduler FromFile(string path)
+    {
+        var doc = SchedulerConfigJson.Read(path);
+        if (doc.ClassName is null) throw new InvalidDataException($"{path}: no _class_name, so no scheduler to build");
+        return Create(doc.ClassName, doc.Config);
+    }
+
+    /// <summary>Writes the scheduler's scheduler_config.json (diffusers' save_config).</summary>
+    public static void Save(IScheduler scheduler, string path) => SchedulerConfigJson.Write(path, scheduler.ClassName, scheduler.Config);
+
+    private static Entry Find(string name) =>
+        Entries.Find(e => e.Name == name || e.ClassName == name)
+        ?? throw new ArgumentException($"unknown scheduler '{name}' (known: {string.Join(", ", Entries.Select(e => $"{e.Name}/{e.ClassName}"))})");
+}
