@@ -173,7 +173,7 @@ public sealed class TrainingJob : IDisposable
             var (x, t, alpha, sigma, z) = Noised(batch, n);
             var target = ProgressiveTarget.Compute(
                 (zz, tt) => teacher.Predict(zz, tt, Labels(batch)).X0,
-                tt => (_schedule.Alpha(tt).To(DType.Float32), _schedule.Sigma(tt).To(DType.Float32)), z, t, n);
+                tt => _schedule.AlphaSigma(tt), z, t, n);
             var output = denoiser.Predict(z, t, Labels(batch));
             return XSpaceLoss.Compute(output.X0, target, alpha, sigma, weighting, norm);
         }, studentDir);
@@ -192,8 +192,7 @@ public sealed class TrainingJob : IDisposable
         var b = x.Size(0);
         var t = (Torch.RandInt(0, grid, [b], _noise, DType.Int64, _device).To(DType.Float32) + 1.0) / grid;
         var eps = Torch.Randn(x.Shape, _noise, DType.Float32, _device);
-        var alpha = _schedule.Alpha(t).To(DType.Float32);
-        var sigma = _schedule.Sigma(t).To(DType.Float32);
+        var (alpha, sigma) = _schedule.AlphaSigma(t);
         var z = ProgressiveTarget.Reshape(alpha, x) * x + ProgressiveTarget.Reshape(sigma, x) * eps;
         return (x, t, alpha, sigma, z);
     }

@@ -1,0 +1,52 @@
+namespace DistillDiff.Training.Tests;
+
+using DistillDiff.Recipes;
+using DistillDiff.Training.Config;
+using DistillDiff.Training.Losses;
+using DistillDiff.Training.Trainers;
+
+/// <summary>Every recipe in recipes/ binds, and the Fashion-MNIST ones train a few steps end to end (UNet, labels, images).</summary>
+public class ShippedRecipeTests
+{
+    private static string Recipe(string name) => Path.Combine(TestRecipes.RepoRoot, "recipes", name);
+
+    [Theory]
+    [InlineData("quickstart.yaml")]
+    [InlineData("fmnist-teacher.yaml")]
+    [InlineData("fmnist-pd.yaml")]
+    [InlineData("fmnist-prodiff.yaml")]
+    public void Binds(string name)
+    {
+        var job = JobConfig.From(RecipeLoader.Load(Recipe(name)));
+        Assert.Equal(Path.GetFileNameWithoutExtension(name), job.Run.Name);
+    }
+
+    [Fact]
+    public void ProDiffRecipeMeansX0L1AndNoWeighting()
+    {
+        var job = JobConfig.From(RecipeLoader.Load(Recipe("fmnist-prodiff.yaml")));
+        Assert.Equal(DistillVariant.ProDiff, job.Distill!.Variant);
+        Assert.Equal(LossNorm.L1, job.Defaults.DistillLoss);
+        Assert.Equal(LossWeighting.Constant, job.Defaults.DistillWeighting);
+        Assert.Equal("sample", job.Diffusion.Prediction);
+    }
+
+    [Fact]
+    public void FashionMnistTeacherThenDistillationRunOnAFewSteps()
+    {
+        var dir = TestRecipes.TempDir("fmnist");
+        string[] small = [$"run.output_dir={dir}", "run.threads=2", "run.log_every=2", "eval.num_samples=32", "eval.steps=[1,2]", "eval.grid_samples=16"];
+        using (var teacher = TrainingJob.Start(RecipeLoader.Load(Recipe("fmnist-teacher.yaml"), [.. small, "teacher.steps=4", "teacher.batch_size=8", "teacher.warmup_steps=1"])))
+            teacher.Execute();
+        var teacherDir = Path.Combine(dir, "fmnist-teacher", "models", "teacher");
+        Assert.True(File.Exists(Path.Combine(teacherDir, "diffusion_pytorch_model.safetensors")));
+
+        using (var pd = TrainingJob.Start(RecipeLoader.Load(Recipe("fmnist-pd.yaml"),
+                   [.. small, $"teacher.checkpoint={teacherDir}", "distill.start_steps=4", "distill.updates_per_round=3", "distill.batch_size=8"])))
+        {
+            var curve = pd.Execute();
+            Assert.Contains(curve.Points, p => p.Model == "student-1steps" && p.Metrics.ContainsKey("fd_pool7"));
+        }
+        Assert.True(File.Exists(Path.Combine(dir, "fmnist-pd", "samples", "student-1steps-1steps.png")));
+    }
+}
