@@ -11,7 +11,7 @@ public sealed record RunConfig
     public ulong Seed { get; init; }
     /// <summary>cpu, cuda, cuda:N or auto.</summary>
     public string Device { get; init; } = "auto";
-    /// <summary>Intra-op CPU threads; 0 keeps libtorch's default.</summary>
+    /// <summary>Intra-op CPU threads; 0 = one per core. A resumed run must use the same count to reproduce bit for bit.</summary>
     [Range(0, 1024)] public int Threads { get; init; }
     [Positive] public int LogEvery { get; init; } = 50;
     /// <summary>Resumable state every this many optimizer steps (and at the end of each phase).</summary>

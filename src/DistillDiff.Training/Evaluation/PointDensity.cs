@@ -15,10 +15,12 @@ public static class PointDensity
             var cy = (int)((extent - xy[i + 1]) / (2 * extent) * size);
             if (cx >= 0 && cx < size && cy >= 0 && cy < size) counts[cy * size + cx]++;
         }
-        var max = Math.Max(1, counts.Max());
+        // Scale by a high quantile of the occupied cells rather than the maximum, so one dense cell does not wash out the rest.
+        var occupied = counts.Where(c => c > 0).OrderBy(c => c).ToArray();
+        var max = occupied.Length == 0 ? 1 : Math.Max(1, occupied[(int)(0.95 * (occupied.Length - 1))]);
         var pixels = new byte[size * size];
         for (var i = 0; i < pixels.Length; i++)
-            pixels[i] = (byte)(255 - (int)Math.Round(255 * Math.Sqrt(counts[i] / (double)max)));
+            pixels[i] = (byte)(255 - (int)Math.Round(255 * Math.Sqrt(Math.Min(1.0, counts[i] / (double)max))));
         return (pixels, size);
     }
 }
