@@ -5,7 +5,9 @@ using DistillDiff.Data.Datasets;
 using DistillDiff.Diffusion.Samplers;
 using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Engine;
+using DistillDiff.Engine.Nn;
 using DistillDiff.Models;
+using DistillDiff.Models.Checkpoints;
 using DistillDiff.Recipes;
 using DistillDiff.Training.Sampling;
 using DistillDiff.Training.Trainers;
@@ -105,10 +107,17 @@ public static class Commands
             return 0;
         }
         catch (Exception e) when (e is RecipeException or InvalidOperationException or InvalidDataException or ArgumentException
-                                       or FileNotFoundException or DirectoryNotFoundException or TrainingDivergedException or TorchException)
+                                       or IOException or TrainingDivergedException or TorchException or StateDictMismatchException
+                                       or ModelConfigException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
+        }
+        catch (Exception e)
+        {
+            // Not a mistake in the user's input: keep the stack trace for a bug report.
+            Console.Error.WriteLine($"error: {e.Message}\n{e}");
+            return 2;
         }
     }
 }

@@ -92,6 +92,17 @@ public class ConfigErrorTests
     }
 
     [Fact]
+    public void MissingTeacherCheckpointSaysHowToMakeOne()
+    {
+        var dir = TestRecipes.TempDir("config");
+        var path = TestRecipes.Toy(dir);
+        var (code, _, stderr) = Cli.Run(["train", path, "--set", "teacher.checkpoint=/nonexistent/teacher"], TimeSpan.FromMinutes(1));
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: teacher.checkpoint: /nonexistent/teacher does not exist. Train a teacher first", stderr.Trim());
+        Assert.False(Directory.Exists(Path.Combine(dir, "toy")), "a refused run must not leave a run folder behind");
+    }
+
+    [Fact]
     public void TheCommandLinePrintsTheMessageAndExitsWithOne()
     {
         var dir = TestRecipes.TempDir("config");

@@ -78,6 +78,7 @@ public sealed class TrainingJob : IDisposable
     public static TrainingJob Start(Recipe recipe, bool overwrite = false, string? runDir = null)
     {
         var job = JobConfig.From(recipe);
+        CheckTeacherCheckpoint(job);
         var dir = Path.GetFullPath(runDir ?? Path.Combine(job.Run.OutputDir, job.Run.Name));
         if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
         {
@@ -100,7 +101,17 @@ public sealed class TrainingJob : IDisposable
             throw new InvalidOperationException($"{dir} is not a run folder (no config.yaml): start runs with `distilldiff train <recipe>`");
         var run = new RunDirectory(dir);
         var job = JobConfig.From(RecipeLoader.Load(run.Config));
+        CheckTeacherCheckpoint(job);
         return new TrainingJob(job, run, resume: true);
+    }
+
+    private static void CheckTeacherCheckpoint(JobConfig job)
+    {
+        if (job.Teacher.Checkpoint is { } given && !Directory.Exists(given))
+            throw new InvalidOperationException(
+                $"teacher.checkpoint: {Path.GetFullPath(given)} does not exist. Train a teacher first (e.g. `distilldiff train " +
+                "recipes/fmnist-teacher.yaml`) or point teacher.checkpoint at a model folder (config.json + " +
+                "diffusion_pytorch_model.safetensors); relative paths start at the current directory");
     }
 
     /// <summary>Runs every phase not finished yet; returns the step-count curve.</summary>
@@ -338,8 +349,11 @@ public sealed class TrainingJob : IDisposable
         EvaluateModel("teacher", teacherDir, steps);
     }
 
-    private void EvaluateModel(string name, string dir, int[] steps)
+    private void EvaluateModel(string name, string dir, int[] allSteps)
     {
+        // A resumed run keeps the points it measured before it stopped (evaluation is deterministic).
+        var steps = allSteps.Where(s => !_curve.Points.Any(p => p.Model == name && p.Steps == s)).ToArray();
+        if (steps.Length == 0) return;
         using var net = ModelSetup.Load(dir, _device, _job);
         net.Eval();
         var denoiser = new Denoiser(net, _schedule, _prediction);
