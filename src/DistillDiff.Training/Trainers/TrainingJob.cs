@@ -47,7 +47,7 @@ public sealed class TrainingJob : IDisposable
         _job = job;
         _run = run;
         _log = RunLog.Create(run);
-        Torch.NumThreads = job.Run.Threads > 0 ? job.Run.Threads : Environment.ProcessorCount;
+        if (job.Run.Threads > 0) Torch.NumThreads = job.Run.Threads;
         _device = Device.Parse(job.Run.Device);
         Torch.ManualSeed(job.Run.Seed);
         _data = DatasetRegistry.Default.Create(job.Data);
