@@ -2,7 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
-#include <ATen/detail/CUDAHooksInterface.h>
+#include <ATen/Context.h>
 #include <torch/cuda.h>
 #include <cmath>
 #include <cstring>
@@ -114,8 +114,8 @@ DD_API GH dd_generator_new(uint64_t seed, int device_type, int device_index) {
   if ((at::DeviceType)device_type == at::kCPU) {
     g = at::make_generator<at::CPUGeneratorImpl>(seed);
   } else if ((at::DeviceType)device_type == at::kCUDA) {
-    // No CUDA headers needed: clone the device's default generator through the hooks, then reseed it.
-    g = at::detail::getCUDAHooks().getDefaultCUDAGenerator((c10::DeviceIndex)device_index).clone();
+    // No CUDA headers needed: clone the device's default generator (a Context API of 1.13 and 2.x alike), reseed it.
+    g = at::globalContext().defaultGenerator(at::Device(at::kCUDA, (c10::DeviceIndex)std::max(device_index, 0))).clone();
     std::lock_guard<std::mutex> lock(g.mutex());
     g.set_current_seed(seed);
   } else {
