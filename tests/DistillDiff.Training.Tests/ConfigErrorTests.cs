@@ -103,6 +103,19 @@ public class ConfigErrorTests
     }
 
     [Fact]
+    public void MissingDataFolderIsNamedAndLeavesNoRunFolder()
+    {
+        var dir = TestRecipes.TempDir("config");
+        var path = TestRecipes.Toy(dir);
+        File.WriteAllText(path, File.ReadAllText(path).Replace("data/toy2d.yaml", "data/fashion_mnist.yaml").Replace("  count: 20000", "  path: /nonexistent/fmnist"));
+        var (code, _, stderr) = Cli.Run(["train", path], TimeSpan.FromMinutes(1));
+        Assert.Equal(1, code);
+        Assert.Contains("/nonexistent/fmnist", stderr);
+        Assert.Contains("apt-get install dataset-fashion-mnist", stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir, "toy")), "a refused run must not leave a run folder behind");
+    }
+
+    [Fact]
     public void TheCommandLinePrintsTheMessageAndExitsWithOne()
     {
         var dir = TestRecipes.TempDir("config");

@@ -90,7 +90,16 @@ public sealed class TrainingJob : IDisposable
         }
         var run = new RunDirectory(dir);
         File.WriteAllText(run.Config, recipe.ToYaml());
-        return new TrainingJob(job, run, resume: false);
+        try
+        {
+            return new TrainingJob(job, run, resume: false);
+        }
+        catch
+        {
+            // Nothing was trained yet: a folder left behind would only make the corrected rerun need --overwrite.
+            Directory.Delete(dir, true);
+            throw;
+        }
     }
 
     /// <summary>Continues the run in <paramref name="runDir"/> from its latest checkpoint, with the config it was started with.</summary>
