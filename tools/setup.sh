@@ -31,12 +31,23 @@ case "${LIBTORCH:-}" in
   python) prefix=(-DCMAKE_PREFIX_PATH="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')") ;;
   *) prefix=(-DCMAKE_PREFIX_PATH="$LIBTORCH") ;;
 esac
+# Each build's output is kept in a log: only warnings and errors are shown, and a failed build stops here (a stale
+# binary from an earlier build must never stand in for a failed one).
+build() {
+  local what=$1; shift
+  local out; out=$(mktemp)
+  if ! "$@" >"$out" 2>&1; then
+    grep -E "error|Error" "$out" | head -40 >&2 || tail -40 "$out" >&2
+    echo "$what failed (full log: $out)" >&2
+    exit 1
+  fi
+  grep -E "warning" "$out" | head -20 || true
+  rm -f "$out"
+}
 log "building the native layer (build/native)"
-cmake -S native -B build/native -DCMAKE_BUILD_TYPE=Release "${prefix[@]}" >/dev/null
-cmake --build build/native -j"$(nproc)" 2>&1 | grep -E "error|warning: " || true
-test -f build/native/libdistilldiff_native.so || { echo "native build failed" >&2; exit 1; }
+build "cmake configure" cmake -S native -B build/native -DCMAKE_BUILD_TYPE=Release "${prefix[@]}"
+build "native build" cmake --build build/native -j"$(nproc)"
 
 log "building the .NET solution (Release)"
-dotnet build DistillDiff.sln -c Release -v quiet -nologo 2>&1 | grep -E "error|warn|Error|Elapsed" || true
-test -f src/DistillDiff.Cli/bin/Release/net10.0/distilldiff.dll || { echo ".NET build failed" >&2; exit 1; }
+build ".NET build" dotnet build DistillDiff.sln -c Release -nologo -v quiet
 log "ready: ./distilldiff --help"
