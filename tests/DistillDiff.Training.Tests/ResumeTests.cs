@@ -57,7 +57,8 @@ public class ResumeTests
         var latest = Path.Combine(runDir, "state", "latest");
         if (!File.Exists(latest)) return -1;
         var name = File.ReadAllText(latest).Trim();
-        return long.TryParse(name.AsSpan("step-".Length), out var s) ? s : -1;
+        // step-<9 digits>, with a -k suffix for a second checkpoint at the same step.
+        return long.TryParse(name.AsSpan("step-".Length, 9), out var s) ? s : -1;
     }
 
     private static List<string> MetricsWithoutTime(string runDir) =>

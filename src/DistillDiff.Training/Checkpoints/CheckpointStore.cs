@@ -23,7 +23,10 @@ public sealed class CheckpointStore
     /// <summary>Writes a checkpoint: <paramref name="write"/> fills the given (temporary) folder.</summary>
     public string Save(long globalStep, Action<string> write)
     {
+        // A folder that "latest" may name is never deleted or overwritten: a second checkpoint at the same step (the
+        // end of a phase, then its completion) gets a new name, step-N-1, which sorts after step-N and before step-N+1.
         var name = $"step-{globalStep:D9}";
+        for (var k = 1; System.IO.Directory.Exists(Path.Combine(Directory, name)); k++) name = $"step-{globalStep:D9}-{k}";
         var final = Path.Combine(Directory, name);
         var tmp = Path.Combine(Directory, $".{name}.tmp-{Environment.ProcessId}");
         if (System.IO.Directory.Exists(tmp)) System.IO.Directory.Delete(tmp, true);
@@ -33,7 +36,6 @@ public sealed class CheckpointStore
             write(tmp);
             foreach (var f in System.IO.Directory.GetFiles(tmp))
                 using (var fs = new FileStream(f, FileMode.Open, FileAccess.ReadWrite)) fs.Flush(true);
-            if (System.IO.Directory.Exists(final)) System.IO.Directory.Delete(final, true);
             System.IO.Directory.Move(tmp, final);
         }
         catch
