@@ -3,7 +3,7 @@ namespace DistillDiff.Models.Mlp;
 using DistillDiff.Models.Checkpoints;
 
 /// <summary>A small residual MLP for [B, D] toy data (2-D mixtures, spirals): fast enough to train distillation recipes in seconds.</summary>
-public sealed record MlpDenoiserConfig : IModelConfig
+public sealed record MlpDenoiserConfig : IModelConfig, IClassConditionalConfig
 {
     /// <summary>Features per sample (D).</summary>
     public int DataDim { get; init; } = 2;

@@ -8,7 +8,7 @@ using DistillDiff.Models.Checkpoints;
 /// expensive high-resolution levels get few blocks, attention only where the token count is small (the deepest
 /// levels), and optionally depthwise-separable 3 x 3 convolutions in the resnets.
 /// </summary>
-public sealed record MobileUNetConfig : IModelConfig
+public sealed record MobileUNetConfig : IModelConfig, IClassConditionalConfig
 {
     /// <summary>Image side length the network is meant for (informational; any size works).</summary>
     public int? SampleSize { get; init; }

@@ -9,7 +9,7 @@ using DistillDiff.Models.Checkpoints;
 /// folder's config reads straight into it and ours read back in diffusers. Keys diffusers added later
 /// (time_embedding_dim, mid_block_type, ...) are accepted when they hold the value this implementation assumes.
 /// </summary>
-public sealed record UNet2DConfig : IModelConfig
+public sealed record UNet2DConfig : IModelConfig, IClassConditionalConfig
 {
     /// <summary>google/ddpm-cifar10-32: the DDPM paper's CIFAR-10 network (35.7M parameters).</summary>
     public static UNet2DConfig DdpmCifar10 => new()

@@ -4,7 +4,6 @@ using DistillDiff.Data.Datasets;
 using DistillDiff.Data.Metrics;
 using DistillDiff.Diffusion.Parameterisation;
 using DistillDiff.Engine;
-using DistillDiff.Formats.Images;
 using DistillDiff.Training.Config;
 
 /// <summary>
@@ -68,24 +67,10 @@ public sealed class Evaluator : IDisposable
             : new Dictionary<string, double> { ["swd"] = swd, ["energy"] = EnergyDistance.Compute(Subset(feats), Subset(_reference)) };
     }
 
-    /// <summary>Writes a PNG of samples: an image grid, or a 2-D density picture for point data.</summary>
+    /// <summary>Writes a PNG of samples: at most eval.grid_samples images as a grid, or all points as a density picture.</summary>
     public void SavePicture(Tensor samples, string path)
     {
-        var n = (int)Math.Min(_config.GridSamples, samples.Size(0));
-        if (n == 0) return;
-        if (IsImage)
-        {
-            using var scope = Torch.NewDisposeScope();
-            var s = _data.SampleShape;
-            var pixels = samples.Narrow(0, 0, n).Float().Contiguous().ToArray<float>();
-            var (png, w, h) = ImageGrid.ToPixels(pixels, n, (int)s[0], (int)s[1], (int)s[2], (int)Math.Ceiling(Math.Sqrt(n)));
-            PngEncoder.Save(path, png, w, h, (int)s[0]);
-        }
-        else
-        {
-            var (png, size) = PointDensity.Render(samples, 160);
-            PngEncoder.Save(path, png, size, size, 1);
-        }
+        if (_config.GridSamples > 0) SamplePicture.Save(samples, path, _config.GridSamples);
     }
 
     // Energy distance is O(N^2): a 1,000-point subset keeps it cheap and still stable.

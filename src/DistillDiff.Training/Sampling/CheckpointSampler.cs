@@ -5,7 +5,6 @@ using DistillDiff.Diffusion.Parameterisation;
 using DistillDiff.Diffusion.Samplers;
 using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Engine;
-using DistillDiff.Formats.Images;
 using DistillDiff.Models.Checkpoints;
 using DistillDiff.Training.Evaluation;
 using DistillDiff.Training.Trainers;
@@ -63,7 +62,7 @@ public static class CheckpointSampler
             };
             samples = Diffusion.Samplers.Sampling.Sample(denoiser, SamplerRegistry.Create(sampler, config), steps, shape, labels, gen);
         }
-        Save(samples, shape, outPath);
+        SamplePicture.Save(samples, outPath);
         return $"{count} samples from {folder} in {steps} steps ({sampler}) -> {outPath}";
     }
 
@@ -75,24 +74,6 @@ public static class CheckpointSampler
         if (root.TryGetProperty("sample_size", out var size) && size.ValueKind == JsonValueKind.Number)
             return [count, model.SampleChannels, size.GetInt32(), size.GetInt32()];
         return [count, model.SampleChannels];
-    }
-
-    private static void Save(Tensor samples, long[] shape, string outPath)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
-        if (dir != null) Directory.CreateDirectory(dir);
-        if (shape.Length == 4)
-        {
-            var n = (int)shape[0];
-            var pixels = samples.Float().Cpu().Contiguous().ToArray<float>();
-            var (png, w, h) = ImageGrid.ToPixels(pixels, n, (int)shape[1], (int)shape[2], (int)shape[3], (int)Math.Ceiling(Math.Sqrt(n)));
-            PngEncoder.Save(outPath, png, w, h, (int)shape[1]);
-        }
-        else
-        {
-            var (png, s) = PointDensity.Render(samples, 160);
-            PngEncoder.Save(outPath, png, s, s, 1);
-        }
     }
 
     private static string? Str(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

@@ -80,8 +80,4 @@ public static class ModelSetup
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
         Directory.Move(tmp, dir);
     }
-
-    /// <summary>num_class_embeds of a model options record, when it has one (class-conditional models).</summary>
-    public static int? NumClassEmbeds(object modelConfig) =>
-        modelConfig.GetType().GetProperty("NumClassEmbeds")?.GetValue(modelConfig) as int?;
 }

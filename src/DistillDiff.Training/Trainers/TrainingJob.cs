@@ -55,7 +55,7 @@ public sealed class TrainingJob : IDisposable
         _noise = new Generator(job.Run.Seed + 1, _device);
         _schedule = ScheduleRegistry.Create(job.Diffusion.ToScheduleConfig());
         _prediction = job.Diffusion.ParsePrediction();
-        _conditional = _data.NumClasses > 0 && ModelSetup.NumClassEmbeds(job.Model) is > 0;
+        _conditional = _data.NumClasses > 0 && job.Model is IClassConditionalConfig { NumClassEmbeds: > 0 };
         _store = new CheckpointStore(run.State, job.Run.KeepCheckpoints);
         _resumeDir = resume ? _store.Latest() : null;
         _resume = _resumeDir is null ? null : TrainerState.Load(_resumeDir);
