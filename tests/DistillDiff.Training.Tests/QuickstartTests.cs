@@ -58,6 +58,7 @@ public class QuickstartTests
             "--set", "teacher.grad_clip=0", "--set", "run.log_every=1", "--set", "run.checkpoint_every=1"], TimeSpan.FromMinutes(1));
         Assert.Equal(1, code);
         Assert.Matches(@"error: teacher: the loss became (NaN|∞|-∞|Infinity|-Infinity) at step \d+\. The last good checkpoint is .*state/step-\d+", stderr.Trim());
+        Assert.Contains($"in {Path.Combine(dir, "toy", "config.yaml")} and run `distilldiff resume {Path.Combine(dir, "toy")}`", stderr);
         var latest = File.ReadAllText(Path.Combine(dir, "toy", "state", "latest")).Trim();
         var weights = DistillDiff.Engine.Serialization.StateDictFile.Load(Path.Combine(dir, "toy", "state", latest, "model.safetensors"));
         try

@@ -50,5 +50,6 @@ public sealed class ProgressBar : IDisposable
     public void Dispose()
     {
         if (Enabled && _lastDraw >= 0) Console.Error.WriteLine();
+        _lastDraw = -1;  // a second Dispose (explicit, then using) must not print another line
     }
 }

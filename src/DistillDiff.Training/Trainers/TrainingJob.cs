@@ -267,8 +267,8 @@ public sealed class TrainingJob : IDisposable
                 sinceLog = 0;
                 if (!double.IsFinite(lastLoss))
                     throw new TrainingDivergedException(
-                        $"{spec.Name}: the loss became {lastLoss} at step {step}. The last good checkpoint is {_store.Latest() ?? "(none yet)"}; " +
-                        "lower the learning rate (or raise grad_clip) and resume, or start over.");
+                        $"{spec.Name}: the loss became {lastLoss} at step {step}. The last good checkpoint is {_store.Latest() ?? "(none yet)"}. " +
+                        $"Lower the phase's lr (or set grad_clip) in {_run.Config} and run `distilldiff resume {_run.Root}`, or start over.");
                 var values = new Dictionary<string, double> { ["loss"] = lastLoss, ["lr"] = opt.LearningRate };
                 if (gradNorm is double g) values["grad_norm"] = g;
                 _metrics.Write(spec.Name, step, spec.GlobalOffset + step, values);
