@@ -38,7 +38,13 @@ if ! build >"$buildlog" 2>&1; then
 fi
 dll=tools/bench/DistillDiff.Bench/bin/Release/net10.0/distilldiff-bench.dll
 
-"$py" -c 'import torch' || { log "$py cannot import torch"; exit 1; }
+# The Python peer is Debian's PyTorch on the same libtorch; install it where it is missing, as setup.sh does.
+if ! "$py" -c 'import torch' 2>/dev/null && [ "$py" = /usr/bin/python3 ] && ! dpkg -s python3-torch >/dev/null 2>&1; then
+  log "installing python3-torch"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+fi
+"$py" -c 'import torch' || { log "$py cannot import torch (apt-get install python3-torch)"; exit 1; }
 
 "$py" tools/bench/compare.py \
   --cs "dotnet $dll" \
