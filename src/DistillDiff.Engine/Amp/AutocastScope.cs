@@ -34,7 +34,7 @@ public sealed class AutocastScope : IDisposable
         return (enabled == 1, (DType)dtype);
     }
 
-    private static void CheckSupported(DType dtype, DeviceType device)
+    internal static void CheckSupported(DType dtype, DeviceType device)
     {
         if (dtype is not (DType.BFloat16 or DType.Float16))
             throw new ArgumentException($"autocast runs in bfloat16 or float16, not {dtype}");

@@ -5,6 +5,7 @@ using DistillDiff.Data.Datasets;
 using DistillDiff.Diffusion.Parameterisation;
 using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Engine;
+using DistillDiff.Engine.Amp;
 using DistillDiff.Engine.Optim;
 using DistillDiff.Engine.Serialization;
 using DistillDiff.Models;
@@ -70,6 +71,20 @@ public sealed class TrainingJob : IDisposable
         if (!resume) File.Delete(run.Curves);
         _curve = new StepCurve(run.Curves);
         _evaluator = new Evaluator(_data, job.Eval, _device, _conditional);
+        NewPrecision(); // refuses a precision this device and libtorch cannot run before any phase starts
+    }
+
+    private MixedPrecision NewPrecision()
+    {
+        try
+        {
+            return new MixedPrecision(_job.Run.Precision, _device, _job.Run.ChannelsLast);
+        }
+        catch (ArgumentException e)
+        {
+            var src = _job.Recipe.SourceOf("run.precision") ?? _run.Config;
+            throw new RecipeException($"{src}: key 'run.precision': {e.Message}", "run.precision", src);
+        }
     }
 
     public RunDirectory Run => _run;
@@ -224,6 +239,8 @@ public sealed class TrainingJob : IDisposable
     private void RunPhase(PhaseSpec spec, DenoiserBackbone model, Func<Batch, Tensor> lossOf, string publishDir)
     {
         model.Train();
+        var amp = NewPrecision();
+        amp.Prepare(model);
         using var opt = new AdamW(model.TrainableParameters(), spec.Lr, weightDecay: spec.WeightDecay);
         using var ema = spec.EmaDecay > 0 ? new ExponentialMovingAverage(model, spec.EmaDecay) : null;
         long step = 0;
@@ -231,6 +248,7 @@ public sealed class TrainingJob : IDisposable
         {
             step = r.Step;
             LoadCheckpoint(_resumeDir, model, opt, ema);
+            if (r.LossScaler is { } scalerState) amp.Scaler?.Restore(scalerState);
             Generator.SetDefaultState(Convert.FromBase64String(r.DefaultGenerator));
         }
         var parameters = model.TrainableParameters().Select(p => p.Parameter).ToList();
@@ -245,17 +263,23 @@ public sealed class TrainingJob : IDisposable
             using (var scope = Torch.NewDisposeScope())
             {
                 var batch = _data.GetBatch(NextIndices(spec.BatchSize), _device);
+                batch = batch with { X = amp.Input(batch.X) };
                 spec.Schedule.Apply(opt);
-                var loss = lossOf(batch);
+                Tensor loss;
+                using (amp.Autocast()) loss = lossOf(batch);
                 opt.ZeroGrad();
-                loss.Backward();
-                if (spec.GradClip > 0)
+                amp.Backward(loss);
+                // fp16: a step whose gradients overflowed is skipped (the loss scaler has backed off).
+                if (amp.Unscale(parameters))
                 {
-                    var norm = GradClip.ClipGradNorm(parameters, spec.GradClip);
-                    if ((step + 1) % logEvery == 0) gradNorm = norm.Item();
+                    if (spec.GradClip > 0)
+                    {
+                        var norm = GradClip.ClipGradNorm(parameters, spec.GradClip);
+                        if ((step + 1) % logEvery == 0) gradNorm = norm.Item();
+                    }
+                    opt.Step();
+                    ema?.Update();
                 }
-                opt.Step();
-                ema?.Update();
                 lossSum.Add_(loss.Detach());
             }
             step++;
@@ -271,6 +295,7 @@ public sealed class TrainingJob : IDisposable
                         $"Lower the phase's lr (or set grad_clip) in {_run.Config} and run `distilldiff resume {_run.Root}`, or start over.");
                 var values = new Dictionary<string, double> { ["loss"] = lastLoss, ["lr"] = opt.LearningRate };
                 if (gradNorm is double g) values["grad_norm"] = g;
+                if (amp.Scaler is { } scaler) values["loss_scale"] = scaler.Scale;
                 _metrics.Write(spec.Name, step, spec.GlobalOffset + step, values);
                 if (!bar.Enabled)
                     _log.Information("{Phase} step {Step}/{Total} loss {Loss:0.000000} lr {Lr:0.00e+0} ({Rate:0.0} it/s)",
@@ -278,7 +303,7 @@ public sealed class TrainingJob : IDisposable
             }
             bar.Update(step, $"loss {lastLoss:0.0000}");
             if (step % _job.Run.CheckpointEvery == 0 || step == spec.Steps)
-                SaveCheckpoint(spec, step, model, opt, ema);
+                SaveCheckpoint(spec, step, model, opt, ema, amp.Scaler);
         }
         bar.Dispose();
         Publish(model, ema, publishDir);
@@ -296,7 +321,7 @@ public sealed class TrainingJob : IDisposable
 
     // ---- checkpoints ----
 
-    private void SaveCheckpoint(PhaseSpec spec, long step, DenoiserBackbone? model, AdamW? opt, ExponentialMovingAverage? ema)
+    private void SaveCheckpoint(PhaseSpec spec, long step, DenoiserBackbone? model, AdamW? opt, ExponentialMovingAverage? ema, GradScaler? scaler = null)
     {
         if (model != null && !Torch.AllFinite(model.Parameters().ToList()))
             throw new TrainingDivergedException(
@@ -312,6 +337,7 @@ public sealed class TrainingJob : IDisposable
             DefaultGenerator = Convert.ToBase64String(Generator.GetDefaultState()),
             CompletedPhases = _completed.ToList(),
             HasEma = ema != null,
+            LossScaler = scaler?.State,
         };
         _store.Save(state.GlobalStep, dir =>
         {
