@@ -52,7 +52,7 @@ make_root() {
 }
 
 # Runs a command chrooted into $1 in a private mount namespace: /proc, /dev, the repository, dotnet, the NuGet
-# cache and the host's data sets are bind-mounted at their host paths and unmounted when the command ends.
+# cache, /tmp and the host's data sets are bind-mounted at their host paths and unmounted when the command ends.
 in_ns() {
   local r=$1; shift
   local dotnet_dir=""; command -v dotnet >/dev/null && dotnet_dir=$(dirname "$(readlink -f "$(command -v dotnet)")")
@@ -65,6 +65,7 @@ in_ns() {
     [ -n "$dotnet_dir" ] && bind "$dotnet_dir"
     bind "$HOME/.nuget"
     bind /usr/share/datasets
+    bind /tmp
     exec chroot "$r" /usr/bin/env -i PATH="${dotnet_dir:+$dotnet_dir:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
       HOME="$HOME" LANG=C.UTF-8 DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 \
       DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 MSBUILDDISABLENODEREUSE=1 \
