@@ -4,6 +4,7 @@
 #
 #   bash tools/libtorch26.sh            # make or reuse the root, build build/native-2.6, run every test project
 #   bash tools/libtorch26.sh build      # only make the root and build build/native-2.6
+#   bash tools/libtorch26.sh bench      # tools/bench against Python PyTorch 2.6 in the root -> tools/bench/results-2.6.md
 #   bash tools/libtorch26.sh run CMD..  # run CMD in the root with the repository, dotnet and DISTILLDIFF_NATIVE set
 #
 # The root is made once per machine with debootstrap and kept in $DISTILLDIFF_ROOT26 (default
@@ -88,11 +89,17 @@ make_root
 case "${1:-test}" in
   build) build_native ;;
   run) shift; in_ns "$root" "$@" ;;
+  bench)
+    build_native
+    dotnet build tools/bench/DistillDiff.Bench/DistillDiff.Bench.csproj -c Release -nologo -v q -clp:ErrorsOnly
+    in_ns "$root" env BENCH_NO_BUILD=1 BENCH_OUT=tools/bench/results-2.6.md ${BENCH_THREADS:+BENCH_THREADS="$BENCH_THREADS"} \
+      ${BENCH_REPEATS:+BENCH_REPEATS="$BENCH_REPEATS"} bash tools/bench/run.sh
+    ;;
   test)
     build_native
     [ -f src/DistillDiff.Cli/bin/Release/net10.0/distilldiff.dll ] || die "build the .NET solution on the host first (bash tools/setup.sh)"
     log "dotnet test against libtorch 2.6"
     in_ns "$root" dotnet test DistillDiff.sln -c Release --no-build -nologo
     ;;
-  *) die "unknown command '$1' (expected test, build or run)" ;;
+  *) die "unknown command '$1' (expected test, build, bench or run)" ;;
 esac
