@@ -56,11 +56,13 @@ public static class CheckpointSampler
         }
         else
         {
-            var config = (scheduler?.Config ?? new SchedulerConfig()) with
-            {
-                PredictionType = PredictionNames.ToName(prediction == Prediction.Both ? Prediction.Sample : prediction),
-            };
-            samples = Diffusion.Samplers.Sampling.Sample(denoiser, SamplerRegistry.Create(sampler, config), steps, shape, labels, gen);
+            SchedulerConfig Adjust(SchedulerConfig c) =>
+                c with { PredictionType = PredictionNames.ToName(prediction == Prediction.Both ? Prediction.Sample : prediction) };
+            // diffusers' X.from_config: the file read for the chosen class, with that class's defaults.
+            var chosen = scheduler is null
+                ? SamplerRegistry.Create(sampler, Adjust(SchedulerConfig.ForClass(SamplerRegistry.ClassNameOf(sampler))))
+                : SamplerRegistry.FromFile(schedulerPath, sampler, Adjust);
+            samples = Diffusion.Samplers.Sampling.Sample(denoiser, chosen, steps, shape, labels, gen);
         }
         SamplePicture.Save(samples, outPath);
         return $"{count} samples from {folder} in {steps} steps ({sampler}) -> {outPath}";
