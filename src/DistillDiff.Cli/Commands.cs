@@ -24,6 +24,7 @@ public static class Commands
         root.Subcommands.Add(Sample());
         root.Subcommands.Add(Info());
         root.Subcommands.Add(List());
+        root.Subcommands.Add(ConvertCommand.Create(Guard));
         return root;
     }
 
