@@ -56,6 +56,7 @@ public sealed record JobConfig(
         }
         if (Teacher.Checkpoint is null && Teacher.Steps == 0)
             Fail("teacher.steps", "teacher.steps is 0 and no teacher.checkpoint is given: there would be no teacher");
+        JobChecks.CheckValues(this);
     }
 
     private void Fail(string key, string message) => throw new RecipeException($"{Recipe.SourceOf(key) ?? Rel(Recipe)}: {message}", key, Recipe.SourceOf(key));

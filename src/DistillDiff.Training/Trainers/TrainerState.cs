@@ -32,6 +32,12 @@ public sealed record TrainerState
     public required string DefaultGenerator { get; init; }
     public List<string> CompletedPhases { get; init; } = [];
     public bool HasEma { get; init; }
+    /// <summary>
+    /// Sum of the losses since the last logged step and how many there were, so the first loss logged after a
+    /// resume averages the same window as every other (float32 sum, stored exactly as a double).
+    /// </summary>
+    public double LossSum { get; init; }
+    public int StepsSinceLog { get; init; }
 
     public void Save(string dir) => File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json));
 

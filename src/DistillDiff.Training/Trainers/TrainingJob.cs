@@ -41,8 +41,9 @@ public sealed class TrainingJob : IDisposable
     private readonly TrainerState? _resume;
     private readonly string? _resumeDir;
     private readonly List<string> _completed;
+    private StopSignal _stop = StopSignal.None();
 
-    private TrainingJob(JobConfig job, RunDirectory run, bool resume)
+    private TrainingJob(JobConfig job, RunDirectory run, bool resume, IDataset? data = null)
     {
         _job = job;
         _run = run;
@@ -50,14 +51,14 @@ public sealed class TrainingJob : IDisposable
         if (job.Run.Threads > 0) Torch.NumThreads = job.Run.Threads;
         _device = Device.Parse(job.Run.Device);
         Torch.ManualSeed(job.Run.Seed);
-        _data = DatasetRegistry.Default.Create(job.Data);
+        _data = data ?? DatasetRegistry.Default.Create(job.Data);
         _sampler = new BatchSampler(_data.Count, Math.Max(job.Teacher.BatchSize, job.Distill?.BatchSize ?? 1), job.Run.Seed);
         _noise = new Generator(job.Run.Seed + 1, _device);
         _schedule = ScheduleRegistry.Create(job.Diffusion.ToScheduleConfig());
         _prediction = job.Diffusion.ParsePrediction();
         _conditional = _data.NumClasses > 0 && job.Model is IClassConditionalConfig { NumClassEmbeds: > 0 };
         _store = new CheckpointStore(run.State, job.Run.KeepCheckpoints);
-        _resumeDir = resume ? _store.Latest() : null;
+        _resumeDir = resume ? _store.LatestIntact(CheckpointVerifier.Problem, w => _log.Warning("{Warning}", w)) : null;
         _resume = _resumeDir is null ? null : TrainerState.Load(_resumeDir);
         _completed = _resume?.CompletedPhases.ToList() ?? [];
         _metrics = new MetricsLog(run, _resume?.MetricsLines ?? 0, job.Run.TensorBoard);
@@ -75,29 +76,25 @@ public sealed class TrainingJob : IDisposable
     public RunDirectory Run => _run;
 
     /// <summary>Starts a new run of a recipe in run.output_dir/run.name (refusing to overwrite an existing run unless asked).</summary>
+    /// <remarks>
+    /// Everything that can be checked (every recipe value, the teacher folder, the data against the model) is
+    /// checked before the folder is made or an old run in it is replaced; the folder stays locked for the job's life.
+    /// </remarks>
     public static TrainingJob Start(Recipe recipe, bool overwrite = false, string? runDir = null)
     {
         var job = JobConfig.From(recipe);
         CheckTeacherCheckpoint(job);
-        var dir = Path.GetFullPath(runDir ?? Path.Combine(job.Run.OutputDir, job.Run.Name));
-        if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
-        {
-            if (!overwrite)
-                throw new InvalidOperationException(
-                    $"run folder {dir} already exists: continue it with `distilldiff resume {dir}`, pick another name " +
-                    "(--set run.name=...), or pass --overwrite to start over");
-            Directory.Delete(dir, true);
-        }
-        var run = new RunDirectory(dir);
-        File.WriteAllText(run.Config, recipe.ToYaml());
+        var data = JobChecks.CheckData(job);
+        var run = RunDirectory.CreateNew(runDir ?? Path.Combine(job.Run.OutputDir, job.Run.Name), overwrite);
         try
         {
-            return new TrainingJob(job, run, resume: false);
+            File.WriteAllText(run.Config, recipe.ToYaml());
+            return new TrainingJob(job, run, resume: false, data);
         }
         catch
         {
             // Nothing was trained yet: a folder left behind would only make the corrected rerun need --overwrite.
-            Directory.Delete(dir, true);
+            run.DeleteAndRelease();
             throw;
         }
     }
@@ -105,13 +102,18 @@ public sealed class TrainingJob : IDisposable
     /// <summary>Continues the run in <paramref name="runDir"/> from its latest checkpoint, with the config it was started with.</summary>
     public static TrainingJob Resume(string runDir)
     {
-        var dir = Path.GetFullPath(runDir);
-        if (!RunDirectory.IsRun(dir))
-            throw new InvalidOperationException($"{dir} is not a run folder (no config.yaml): start runs with `distilldiff train <recipe>`");
-        var run = new RunDirectory(dir);
-        var job = JobConfig.From(RecipeLoader.Load(run.Config));
-        CheckTeacherCheckpoint(job);
-        return new TrainingJob(job, run, resume: true);
+        var run = RunDirectory.OpenExisting(runDir);
+        try
+        {
+            var job = JobConfig.From(RecipeLoader.Load(run.Config));
+            CheckTeacherCheckpoint(job);
+            return new TrainingJob(job, run, resume: true);
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
     }
 
     private static void CheckTeacherCheckpoint(JobConfig job)
@@ -125,6 +127,20 @@ public sealed class TrainingJob : IDisposable
 
     /// <summary>Runs every phase not finished yet; returns the step-count curve.</summary>
     public StepCurve Execute()
+    {
+        using var stop = StopSignal.Listen();
+        _stop = stop;
+        try
+        {
+            return ExecutePhases();
+        }
+        finally
+        {
+            _stop = StopSignal.None();
+        }
+    }
+
+    private StepCurve ExecutePhases()
     {
         _log.Information("run {Run} | libtorch {Version} | device {Device} | {Threads} threads | data {Data} ({Count} samples{Labels})",
             _run.Root, Torch.LibTorchVersion, _device, Torch.NumThreads, _data.Name, _data.Count, _conditional ? ", class-conditional" : "");
@@ -238,6 +254,11 @@ public sealed class TrainingJob : IDisposable
         using var bar = new ProgressBar(spec.Name, spec.Steps, step);
         var logEvery = _job.Run.LogEvery;
         var sinceLog = 0;
+        if (_resume is { } partial && partial.Phase == spec.Name && _resumeDir != null)
+        {
+            lossSum.Fill_(partial.LossSum);
+            sinceLog = partial.StepsSinceLog;
+        }
         double lastLoss = double.NaN;
         while (step < spec.Steps)
         {
@@ -277,8 +298,17 @@ public sealed class TrainingJob : IDisposable
                         spec.Name, step, spec.Steps, lastLoss, opt.LearningRate, bar.Rate(step));
             }
             bar.Update(step, $"loss {lastLoss:0.0000}");
-            if (step % _job.Run.CheckpointEvery == 0 || step == spec.Steps)
-                SaveCheckpoint(spec, step, model, opt, ema);
+            var saved = step % _job.Run.CheckpointEvery == 0 || step == spec.Steps;
+            if (saved)
+                SaveCheckpoint(spec, step, model, opt, ema, lossSum, sinceLog);
+            if (_stop.Requested)
+            {
+                bar.Dispose();
+                var at = saved ? _store.Latest()! : SaveCheckpoint(spec, step, model, opt, ema, lossSum, sinceLog);
+                throw new RunStoppedException(
+                    $"stopped by {_stop.Name} at {spec.Name} step {step}/{spec.Steps}: checkpoint {at} written. " +
+                    $"Continue with `distilldiff resume {_run.Root}`", _stop.ExitCode);
+            }
         }
         bar.Dispose();
         Publish(model, ema, publishDir);
@@ -296,7 +326,8 @@ public sealed class TrainingJob : IDisposable
 
     // ---- checkpoints ----
 
-    private void SaveCheckpoint(PhaseSpec spec, long step, DenoiserBackbone? model, AdamW? opt, ExponentialMovingAverage? ema)
+    private string SaveCheckpoint(PhaseSpec spec, long step, DenoiserBackbone? model, AdamW? opt, ExponentialMovingAverage? ema,
+        Tensor? lossSum = null, int sinceLog = 0)
     {
         if (model != null && !Torch.AllFinite(model.Parameters().ToList()))
             throw new TrainingDivergedException(
@@ -312,8 +343,10 @@ public sealed class TrainingJob : IDisposable
             DefaultGenerator = Convert.ToBase64String(Generator.GetDefaultState()),
             CompletedPhases = _completed.ToList(),
             HasEma = ema != null,
+            LossSum = lossSum?.Item() ?? 0,
+            StepsSinceLog = sinceLog,
         };
-        _store.Save(state.GlobalStep, dir =>
+        return _store.Save(state.GlobalStep, dir =>
         {
             if (model != null) StateDictFile.Save(Path.Combine(dir, "model.safetensors"), model);
             if (ema != null) StateDictFile.Save(Path.Combine(dir, "ema.safetensors"), ema.StateDict());
@@ -392,5 +425,6 @@ public sealed class TrainingJob : IDisposable
         _metrics.Dispose();
         _noise.Dispose();
         (_log as IDisposable)?.Dispose();
+        _run.Dispose();
     }
 }
