@@ -35,7 +35,7 @@ public static class Commands
         var cmd = new Command("train", "train a teacher and distill it, as the recipe says") { recipe, set, overwrite, runDir };
         cmd.SetAction(p => Guard(() =>
         {
-            var r = RecipeLoader.Load(p.GetValue(recipe)!, p.GetValue(set) ?? []);
+            var r = RecipeLoader.Load(p.GetValue(recipe)!, p.GetValue(set) ?? [], environment: RecipeLoader.EnvironmentLayer());
             using var job = TrainingJob.Start(r, p.GetValue(overwrite), p.GetValue(runDir));
             job.Execute();
         }));

@@ -88,7 +88,7 @@ public sealed class TrainingJob : IDisposable
         var run = RunDirectory.CreateNew(runDir ?? Path.Combine(job.Run.OutputDir, job.Run.Name), overwrite);
         try
         {
-            File.WriteAllText(run.Config, recipe.ToYaml());
+            File.WriteAllText(run.Config, recipe.ToYamlWithProvenance());
             return new TrainingJob(job, run, resume: false, data);
         }
         catch
