@@ -44,7 +44,11 @@ public static class JobChecks
         }
         catch (ArgumentException e)
         {
-            throw new RecipeException($"{Source(job, "data")}: {e.Message}", "data", Source(job, "data"), e);
+            // Name the layer that last touched data.* (a --set typo should not be blamed on the data fragment).
+            var source = job.Recipe.Flatten().Keys.Where(k => k.StartsWith("data.", StringComparison.OrdinalIgnoreCase))
+                .Select(k => job.Recipe.SourceOf(k)).LastOrDefault(s => s is not null && (s.StartsWith("--set ", StringComparison.Ordinal) || s.StartsWith("environment ", StringComparison.Ordinal)))
+                ?? Source(job, "data");
+            throw new RecipeException($"{source}: {e.Message}", "data", source, e);
         }
         if (data.NumClasses > 0 && job.Model is IClassConditionalConfig { NumClassEmbeds: int embeds } && embeds > 0 && embeds < data.NumClasses)
             Fail(job, "model.num_class_embeds",
