@@ -1,7 +1,7 @@
 namespace DistillDiff.Training.Checkpoints;
 
 using DistillDiff.Formats.Safetensors;
-using DistillDiff.Training.Trainers;
+using DistillDiff.Training.Loop;
 
 /// <summary>
 /// Reads a whole checkpoint folder before a resume trusts it: trainer.json parses, the weight files a phase in
@@ -22,17 +22,18 @@ public static class CheckpointVerifier
         {
             return e.Message;
         }
-        var needed = new List<string>();
         if (!state.CompletedPhases.Contains(state.Phase))
         {
-            needed.Add("model.safetensors");
-            needed.Add("optimizer.safetensors");
-            if (state.HasEma) needed.Add("ema.safetensors");
-        }
-        foreach (var file in needed)
-        {
-            if (!File.Exists(Path.Combine(dir, file)))
-                return $"{file} is missing";
+            // A phase in progress saved each trained module as <name>.safetensors with <name>.optimizer.safetensors.
+            var optimizers = Directory.GetFiles(dir, "*.optimizer.safetensors");
+            if (optimizers.Length == 0)
+                return $"phase {state.Phase} is in progress but no *.optimizer.safetensors is there";
+            foreach (var optimizer in optimizers)
+            {
+                var module = optimizer[..^".optimizer.safetensors".Length] + ".safetensors";
+                if (!File.Exists(module))
+                    return $"{Path.GetFileName(module)} is missing";
+            }
         }
         foreach (var path in Directory.GetFiles(dir, "*.safetensors").Order(StringComparer.Ordinal))
         {
