@@ -87,6 +87,34 @@ public class StopAndRecoverTests(ReferenceRun reference) : IClassFixture<Referen
         AssertSameAsReference(run);
     }
 
+    [Fact]
+    public void A_second_sigint_exits_at_once_without_an_error()
+    {
+        var dir = TestRecipes.TempDir("second-signal");
+        var run = Path.Combine(dir, "toy");
+        // Steps of a 65,536 batch take long enough that the second signal arrives while the first step still runs.
+        using var p = new Process { StartInfo = Cli.StartInfo(["train", Recipe(dir), "--set", "teacher.batch_size=65536", "--set", "data.count=200000",
+            "--set", "run.log_every=1"]) };
+        var stderr = new System.Text.StringBuilder();
+        p.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
+        p.Start();
+        p.BeginErrorReadLine();
+        p.StandardOutput.ReadToEndAsync();
+        string Err() { lock (stderr) return stderr.ToString(); }
+        WaitFor(p, () => MetricsCount(run) >= 1, Task.FromResult(""));
+        Cli.Signal(p, Cli.SigInt);
+        WaitFor(p, () => Err().Contains("SIGINT: finishing the current step"), Task.FromResult(""));
+        var clock = Stopwatch.StartNew();
+        Cli.Signal(p, Cli.SigInt);
+
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(10)));
+        p.WaitForExit();
+        Assert.Equal(130, p.ExitCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed} to exit");
+        Assert.Contains("SIGINT again: exiting now without a checkpoint", Err());
+        Assert.Empty(Cli.ErrorLines(Err()));
+    }
+
     private void AssertSameAsReference(string run)
     {
         foreach (var m in Models)

@@ -44,10 +44,17 @@ public sealed class StopSignal : IDisposable
         if (Interlocked.CompareExchange(ref _signal, number, 0) != 0)
         {
             Console.Error.WriteLine($"{context.Signal} again: exiting now without a checkpoint; `distilldiff resume` continues from the last one");
+            Console.Error.Flush();
+            // _exit, not Environment.Exit: exit handlers would tear libtorch down under the training thread, which
+            // then fails mid-op with a misleading error. Checkpoints are renamed into place, so none is half-written.
+            if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) ImmediateExit(128 + number);
             Environment.Exit(128 + number);
         }
         Console.Error.WriteLine($"{context.Signal}: finishing the current step and writing a checkpoint (signal again to exit at once)");
     }
+
+    [DllImport("libc", EntryPoint = "_exit")]
+    private static extern void ImmediateExit(int status);
 
     public void Dispose()
     {
