@@ -5,6 +5,7 @@ using DistillDiff.Diffusion.Parameterisation;
 using DistillDiff.Diffusion.Samplers;
 using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Engine;
+using DistillDiff.Models;
 using DistillDiff.Models.Checkpoints;
 using DistillDiff.Training.Trainers;
 
@@ -22,8 +23,17 @@ public static class SampleCommand
         var info = File.Exists(infoPath)
             ? JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(infoPath))!
             : new Dictionary<string, JsonElement>();
-        var (model, _) = ModelFolder.Load(folder, dev);
+        var (model, modelConfig) = ModelFolder.Load(folder, dev);
         using var _m = model;
+        if (label is int wanted)
+        {
+            // Checked here, not by the embedding lookup deep inside the model ("index out of range in self").
+            var classes = (modelConfig as IClassConditionalConfig)?.NumClassEmbeds ?? 0;
+            if (classes <= 0)
+                throw new ArgumentException($"--label {wanted}: the model in {folder} is not class-conditional");
+            if (wanted < 0 || wanted >= classes)
+                throw new ArgumentException($"--label must be between 0 and {classes - 1} (the model has {classes} classes), got {wanted}");
+        }
         model.Eval();
         var schedulerPath = Path.Combine(folder, "scheduler_config.json");
         var scheduleCfg = new NoiseScheduleConfig(

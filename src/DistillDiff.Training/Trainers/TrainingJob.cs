@@ -41,8 +41,10 @@ public sealed class TrainingJob : IDisposable
     private readonly TrainingLoop _loop;
     private readonly bool _trainsTeacher;
     private readonly MethodContext _methods;
+    private readonly CheckpointStore _store;
+    private Phase? _stoppedIn;
 
-    private TrainingJob(JobConfig job, RunDirectory run, bool resume)
+    private TrainingJob(JobConfig job, RunDirectory run, bool resume, IDataset? data = null)
     {
         _job = job;
         _run = run;
@@ -50,12 +52,12 @@ public sealed class TrainingJob : IDisposable
         if (job.Run.Threads > 0) Torch.NumThreads = job.Run.Threads;
         _device = Device.Parse(job.Run.Device);
         Torch.ManualSeed(job.Run.Seed);
-        _data = DatasetRegistry.Default.Create(job.Data);
+        _data = data ?? DatasetRegistry.Default.Create(job.Data);
         _schedule = ScheduleRegistry.Create(job.Diffusion.ToScheduleConfig());
         _prediction = job.Diffusion.ParsePrediction();
         _conditional = _data.NumClasses > 0 && job.Model is IClassConditionalConfig { NumClassEmbeds: > 0 };
-        var store = new CheckpointStore(run.State, job.Run.KeepCheckpoints);
-        _resumeDir = resume ? store.Latest() : null;
+        var store = _store = new CheckpointStore(run.State, job.Run.KeepCheckpoints);
+        _resumeDir = resume ? store.LatestIntact(CheckpointVerifier.Problem, w => _log.Warning("{Warning}", w)) : null;
         _resume = _resumeDir is null ? null : TrainerState.Load(_resumeDir);
         var completed = _resume?.CompletedPhases.ToList() ?? [];
         _trainsTeacher = TrainsTeacher(job, _resume);
@@ -88,29 +90,25 @@ public sealed class TrainingJob : IDisposable
     }
 
     /// <summary>Starts a new run of a recipe in run.output_dir/run.name (refusing to overwrite an existing run unless asked).</summary>
+    /// <remarks>
+    /// Everything that can be checked (every recipe value, the teacher folder, the data against the model) is
+    /// checked before the folder is made or an old run in it is replaced; the folder stays locked for the job's life.
+    /// </remarks>
     public static TrainingJob Start(Recipe recipe, bool overwrite = false, string? runDir = null)
     {
         var job = JobConfig.From(recipe);
         CheckTeacherCheckpoint(job);
-        var dir = Path.GetFullPath(runDir ?? Path.Combine(job.Run.OutputDir, job.Run.Name));
-        if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
-        {
-            if (!overwrite)
-                throw new InvalidOperationException(
-                    $"run folder {dir} already exists: continue it with `distilldiff resume {dir}`, pick another name " +
-                    "(--set run.name=...), or pass --overwrite to start over");
-            Directory.Delete(dir, true);
-        }
-        var run = new RunDirectory(dir);
-        File.WriteAllText(run.Config, recipe.ToYaml());
+        var data = JobChecks.CheckData(job);
+        var run = RunDirectory.CreateNew(runDir ?? Path.Combine(job.Run.OutputDir, job.Run.Name), overwrite);
         try
         {
-            return new TrainingJob(job, run, resume: false);
+            File.WriteAllText(run.Config, recipe.ToYamlWithProvenance());
+            return new TrainingJob(job, run, resume: false, data);
         }
         catch
         {
             // Nothing was trained yet: a folder left behind would only make the corrected rerun need --overwrite.
-            Directory.Delete(dir, true);
+            run.DeleteAndRelease();
             throw;
         }
     }
@@ -118,14 +116,31 @@ public sealed class TrainingJob : IDisposable
     /// <summary>Continues the run in <paramref name="runDir"/> from its latest checkpoint, with the config it was started with.</summary>
     public static TrainingJob Resume(string runDir)
     {
-        var dir = Path.GetFullPath(runDir);
-        if (!RunDirectory.IsRun(dir))
-            throw new InvalidOperationException($"{dir} is not a run folder (no config.yaml): start runs with `distilldiff train <recipe>`");
-        var run = new RunDirectory(dir);
-        var job = JobConfig.From(RecipeLoader.Load(run.Config));
-        var store = new CheckpointStore(run.State, job.Run.KeepCheckpoints);
-        if (!TrainsTeacher(job, store.Latest() is { } latest ? TrainerState.Load(latest) : null)) CheckTeacherCheckpoint(job);
-        return new TrainingJob(job, run, resume: true);
+        var run = RunDirectory.OpenExisting(runDir);
+        try
+        {
+            var job = JobConfig.From(RecipeLoader.Load(run.Config));
+            if (!TrainsTeacher(job, PeekLatest(new CheckpointStore(run.State, job.Run.KeepCheckpoints)))) CheckTeacherCheckpoint(job);
+            return new TrainingJob(job, run, resume: true);
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    // The state "latest" names, or null when it cannot be read: the job verifies and falls back properly itself.
+    private static TrainerState? PeekLatest(CheckpointStore store)
+    {
+        try
+        {
+            return store.Latest() is { } latest ? TrainerState.Load(latest) : null;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -155,8 +170,36 @@ public sealed class TrainingJob : IDisposable
         return phases;
     }
 
-    /// <summary>Runs every phase not finished yet; returns the step-count curve (early when a stop was requested).</summary>
+    /// <summary>
+    /// Runs every phase not finished yet; returns the step-count curve (early when <see cref="StopRequested"/> asked).
+    /// SIGINT/SIGTERM while it runs stop it the same way (the step in flight finishes, a checkpoint is written) and
+    /// end it with <see cref="RunStoppedException"/>, whose message says how to resume.
+    /// </summary>
     public StepCurve Execute()
+    {
+        using var signal = StopSignal.Listen();
+        var asked = _loop.StopRequested;
+        _loop.StopRequested = () => signal.Requested || asked?.Invoke() == true;
+        try
+        {
+            var curve = ExecutePhases();
+            if (signal.Requested && _stoppedIn is { } phase)
+            {
+                var at = _store.Latest();
+                var step = at is null ? 0 : TrainerState.Load(at).Step;
+                throw new RunStoppedException(
+                    $"stopped by {signal.Name} at {phase.Name} step {step}/{phase.Steps}: checkpoint {at} written. " +
+                    $"Continue with `distilldiff resume {_run.Root}`", signal.ExitCode);
+            }
+            return curve;
+        }
+        finally
+        {
+            _loop.StopRequested = asked;
+        }
+    }
+
+    private StepCurve ExecutePhases()
     {
         _log.Information("run {Run} | libtorch {Version} | device {Device} | {Threads} threads | data {Data} ({Count} samples{Labels})",
             _run.Root, Torch.LibTorchVersion, _device, Torch.NumThreads, _data.Name, _data.Count, _conditional ? ", class-conditional" : "");
@@ -178,7 +221,11 @@ public sealed class TrainingJob : IDisposable
             if (_loop.Completed.Contains(phase.Name)) continue;
             using (var method = phase.Build())
             {
-                if (!_loop.Run(spec, method, (module, ema) => Publish(module, ema, spec.ModelDir))) return _curve;
+                if (!_loop.Run(spec, method, (module, ema) => Publish(module, ema, spec.ModelDir)))
+                {
+                    _stoppedIn = spec;
+                    return _curve;
+                }
             }
             _log.Information("{Phase}: done, saved {Dir}", phase.Name, spec.ModelDir);
             if (phase.Name != Denoising.PhaseName) EvaluateModel(phase.Model, spec.ModelDir, phase.Sampler, phase.EvalSteps, phase.Series);
@@ -241,5 +288,6 @@ public sealed class TrainingJob : IDisposable
         _metrics.Dispose();
         _noise.Dispose();
         (_log as IDisposable)?.Dispose();
+        _run.Dispose();
     }
 }
