@@ -3,6 +3,7 @@ namespace DistillDiff.Training.Tests;
 using System.Text.Json;
 using DistillDiff.Engine;
 using DistillDiff.Recipes;
+using DistillDiff.Training.Loop;
 using DistillDiff.Training.Trainers;
 
 /// <summary>run.precision and run.channels_last: the same training, in other number formats and layouts.</summary>
@@ -138,7 +139,7 @@ public class PrecisionTests
         var dir = TestRecipes.TempDir("trainer-state");
         var state = new TrainerState
         {
-            Phase = "teacher", Step = 7, GlobalStep = 7, Sampler = new Data.SamplerState(1, 2), MetricsLines = 1,
+            Phase = "teacher", Step = 7, GlobalStep = 7, DataOrder = new Data.SamplerState(1, 2), MetricsLines = 1,
             NoiseGenerator = "", DefaultGenerator = "", LossScaler = new Engine.Amp.GradScalerState(2048, 5, 3),
         };
         state.Save(dir);
