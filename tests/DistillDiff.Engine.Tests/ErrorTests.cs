@@ -1,6 +1,10 @@
 namespace DistillDiff.Engine.Tests;
 
+using DistillDiff.Engine.Tests.Support;
+
 /// <summary>Native failures arrive as .NET exceptions with readable messages, and the process carries on.</summary>
+/// <remarks>Serial: the allocation test compares the process-wide live-tensor count, which parallel classes move.</remarks>
+[Collection(SerialCollection.Name)]
 public class ErrorTests
 {
     private static void AssertNoBacktrace(Exception ex)
