@@ -11,6 +11,7 @@ using DistillDiff.Models;
 using DistillDiff.Recipes;
 using DistillDiff.Training.Checkpoints;
 using DistillDiff.Training.Config;
+using DistillDiff.Training.Distributed;
 using DistillDiff.Training.Distillation;
 using DistillDiff.Training.Evaluation;
 using DistillDiff.Training.Losses;
@@ -33,7 +34,7 @@ public sealed class TrainingJob : IDisposable
     private readonly Generator _noise;
     private readonly NoiseSchedule _schedule;
     private readonly Prediction _prediction;
-    private readonly MetricsLog _metrics;
+    private readonly MetricsLog? _metrics;
     private readonly CheckpointStore _store;
     private readonly StepCurve _curve;
     private readonly Evaluator _evaluator;
@@ -41,17 +42,21 @@ public sealed class TrainingJob : IDisposable
     private readonly TrainerState? _resume;
     private readonly string? _resumeDir;
     private readonly List<string> _completed;
+    private readonly DataParallel? _dp;   // null: a single-process run
 
-    private TrainingJob(JobConfig job, RunDirectory run, bool resume)
+    private TrainingJob(JobConfig job, RunDirectory run, bool resume, DataParallel? dp)
     {
         _job = job;
         _run = run;
-        _log = RunLog.Create(run);
+        _dp = dp;
+        // Rank 0 alone writes the run's files; the other ranks log nothing.
+        _log = IsMain ? RunLog.Create(run) : new LoggerConfiguration().CreateLogger();
         if (job.Run.Threads > 0) Torch.NumThreads = job.Run.Threads;
-        _device = Device.Parse(job.Run.Device);
+        _device = dp?.LocalDevice(Device.Parse(job.Run.Device)) ?? Device.Parse(job.Run.Device);
         Torch.ManualSeed(job.Run.Seed);
         _data = DatasetRegistry.Default.Create(job.Data);
-        _sampler = new BatchSampler(_data.Count, Math.Max(job.Teacher.BatchSize, job.Distill?.BatchSize ?? 1), job.Run.Seed);
+        // The sampler hands out global batches (every rank the same ones); each rank takes its shard.
+        _sampler = new BatchSampler(_data.Count, Math.Max(job.Teacher.BatchSize, job.Distill?.BatchSize ?? 1) * World, job.Run.Seed);
         _noise = new Generator(job.Run.Seed + 1, _device);
         _schedule = ScheduleRegistry.Create(job.Diffusion.ToScheduleConfig());
         _prediction = job.Diffusion.ParsePrediction();
@@ -60,19 +65,27 @@ public sealed class TrainingJob : IDisposable
         _resumeDir = resume ? _store.Latest() : null;
         _resume = _resumeDir is null ? null : TrainerState.Load(_resumeDir);
         _completed = _resume?.CompletedPhases.ToList() ?? [];
-        _metrics = new MetricsLog(run, _resume?.MetricsLines ?? 0, job.Run.TensorBoard);
+        _metrics = IsMain ? new MetricsLog(run, _resume?.MetricsLines ?? 0, job.Run.TensorBoard) : null;
         if (_resume != null)
         {
             _sampler.Restore(_resume.Sampler);
             _noise.SetState(Convert.FromBase64String(_resume.NoiseGenerator));
             Generator.SetDefaultState(Convert.FromBase64String(_resume.DefaultGenerator));
         }
-        if (!resume) File.Delete(run.Curves);
+        if (!resume && IsMain) File.Delete(run.Curves);
         _curve = new StepCurve(run.Curves);
         _evaluator = new Evaluator(_data, job.Eval, _device, _conditional);
     }
 
     public RunDirectory Run => _run;
+
+    private bool IsMain => _dp is null || _dp.Rank == 0;
+
+    private int World => _dp?.WorldSize ?? 1;
+
+    /// <summary>Joins the data-parallel job the launch environment describes (null when there is none).</summary>
+    private static DataParallel? JoinJob(JobConfig job) =>
+        LaunchEnvironment.Read() is { } env ? DataParallel.Join(env, Device.Parse(job.Run.Device)) : null;
 
     /// <summary>Starts a new run of a recipe in run.output_dir/run.name (refusing to overwrite an existing run unless asked).</summary>
     public static TrainingJob Start(Recipe recipe, bool overwrite = false, string? runDir = null)
@@ -80,24 +93,35 @@ public sealed class TrainingJob : IDisposable
         var job = JobConfig.From(recipe);
         CheckTeacherCheckpoint(job);
         var dir = Path.GetFullPath(runDir ?? Path.Combine(job.Run.OutputDir, job.Run.Name));
-        if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
-        {
-            if (!overwrite)
-                throw new InvalidOperationException(
-                    $"run folder {dir} already exists: continue it with `distilldiff resume {dir}`, pick another name " +
-                    "(--set run.name=...), or pass --overwrite to start over");
-            Directory.Delete(dir, true);
-        }
-        var run = new RunDirectory(dir);
-        File.WriteAllText(run.Config, recipe.ToYaml());
+        var dp = JoinJob(job);
+        var main = dp is null || dp.Rank == 0;
         try
         {
-            return new TrainingJob(job, run, resume: false);
+            if (main && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+            {
+                if (!overwrite)
+                    throw new InvalidOperationException(
+                        $"run folder {dir} already exists: continue it with `distilldiff resume {dir}`, pick another name " +
+                        "(--set run.name=...), or pass --overwrite to start over");
+                Directory.Delete(dir, true);
+            }
+            if (main) File.WriteAllText(new RunDirectory(dir).Config, recipe.ToYaml());
+            dp?.Barrier();   // the other ranks open the folder once rank 0 has made it
+            var run = new RunDirectory(dir);
+            try
+            {
+                return new TrainingJob(job, run, resume: false, dp);
+            }
+            catch
+            {
+                // Nothing was trained yet: a folder left behind would only make the corrected rerun need --overwrite.
+                if (main) Directory.Delete(dir, true);
+                throw;
+            }
         }
         catch
         {
-            // Nothing was trained yet: a folder left behind would only make the corrected rerun need --overwrite.
-            Directory.Delete(dir, true);
+            dp?.Dispose();
             throw;
         }
     }
@@ -111,7 +135,16 @@ public sealed class TrainingJob : IDisposable
         var run = new RunDirectory(dir);
         var job = JobConfig.From(RecipeLoader.Load(run.Config));
         CheckTeacherCheckpoint(job);
-        return new TrainingJob(job, run, resume: true);
+        var dp = JoinJob(job);
+        try
+        {
+            return new TrainingJob(job, run, resume: true, dp);
+        }
+        catch
+        {
+            dp?.Dispose();
+            throw;
+        }
     }
 
     private static void CheckTeacherCheckpoint(JobConfig job)
@@ -209,9 +242,14 @@ public sealed class TrainingJob : IDisposable
     private (Tensor X, Tensor T, Tensor Alpha, Tensor Sigma, Tensor Z) Noised(Batch batch, int grid)
     {
         var x = batch.X;
-        var b = x.Size(0);
+        // Data-parallel ranks draw the noise of the whole global batch and keep their rows, so N ranks see the
+        // noise one process with the global batch would.
+        var shape = x.Shape;
+        var b = shape[0] * World;
+        shape[0] = b;
         var t = (Torch.RandInt(0, grid, [b], _noise, DType.Int64, _device).To(DType.Float32) + 1.0) / grid;
-        var eps = Torch.Randn(x.Shape, _noise, DType.Float32, _device);
+        var eps = Torch.Randn(shape, _noise, DType.Float32, _device);
+        if (_dp is not null) (t, eps) = (_dp.LocalRows(t), _dp.LocalRows(eps));
         var (alpha, sigma) = _schedule.AlphaSigma(t);
         var z = ProgressiveTarget.Reshape(alpha, x) * x + ProgressiveTarget.Reshape(sigma, x) * eps;
         return (x, t, alpha, sigma, z);
@@ -224,6 +262,7 @@ public sealed class TrainingJob : IDisposable
     private void RunPhase(PhaseSpec spec, DenoiserBackbone model, Func<Batch, Tensor> lossOf, string publishDir)
     {
         model.Train();
+        _dp?.BroadcastFromMain(model);   // before the EMA copies the weights
         using var opt = new AdamW(model.TrainableParameters(), spec.Lr, weightDecay: spec.WeightDecay);
         using var ema = spec.EmaDecay > 0 ? new ExponentialMovingAverage(model, spec.EmaDecay) : null;
         long step = 0;
@@ -249,6 +288,7 @@ public sealed class TrainingJob : IDisposable
                 var loss = lossOf(batch);
                 opt.ZeroGrad();
                 loss.Backward();
+                _dp?.AverageGradients(parameters);
                 if (spec.GradClip > 0)
                 {
                     var norm = GradClip.ClipGradNorm(parameters, spec.GradClip);
@@ -262,6 +302,7 @@ public sealed class TrainingJob : IDisposable
             sinceLog++;
             if (step % logEvery == 0 || step == spec.Steps)
             {
+                _dp?.Average(lossSum);   // the loss of the global batch, the same on every rank
                 lastLoss = lossSum.Item() / sinceLog;
                 lossSum.Zero_();
                 sinceLog = 0;
@@ -271,7 +312,7 @@ public sealed class TrainingJob : IDisposable
                         $"Lower the phase's lr (or set grad_clip) in {_run.Config} and run `distilldiff resume {_run.Root}`, or start over.");
                 var values = new Dictionary<string, double> { ["loss"] = lastLoss, ["lr"] = opt.LearningRate };
                 if (gradNorm is double g) values["grad_norm"] = g;
-                _metrics.Write(spec.Name, step, spec.GlobalOffset + step, values);
+                _metrics?.Write(spec.Name, step, spec.GlobalOffset + step, values);
                 if (!bar.Enabled)
                     _log.Information("{Phase} step {Step}/{Total} loss {Loss:0.000000} lr {Lr:0.00e+0} ({Rate:0.0} it/s)",
                         spec.Name, step, spec.Steps, lastLoss, opt.LearningRate, bar.Rate(step));
@@ -284,14 +325,18 @@ public sealed class TrainingJob : IDisposable
         Publish(model, ema, publishDir);
         _completed.Add(spec.Name);
         SaveCheckpoint(spec, step, model: null, opt: null, ema: null);
+        _dp?.Barrier();   // the next phase on every rank reads the folder rank 0 just published
         _log.Information("{Phase}: done, saved {Dir}", spec.Name, publishDir);
     }
 
     private long[] NextIndices(int batchSize)
     {
-        // The sampler yields batches of the largest phase batch size; smaller phases take a prefix.
+        // The sampler yields global batches of the largest phase batch size; smaller phases take a prefix, and
+        // each data-parallel rank its shard of that.
         var idx = _sampler.Next();
-        return idx.Length > batchSize ? idx[..batchSize] : idx;
+        var global = batchSize * World;
+        if (idx.Length > global) idx = idx[..global];
+        return _dp?.Shard(idx) ?? idx;
     }
 
     // ---- checkpoints ----
@@ -301,13 +346,14 @@ public sealed class TrainingJob : IDisposable
         if (model != null && !Torch.AllFinite(model.Parameters().ToList()))
             throw new TrainingDivergedException(
                 $"{spec.Name}: weights are no longer finite at step {step}; not overwriting the last good checkpoint {_store.Latest() ?? "(none yet)"}");
+        if (!IsMain) return;
         var state = new TrainerState
         {
             Phase = spec.Name,
             Step = step,
             GlobalStep = spec.GlobalOffset + step,
             Sampler = _sampler.State,
-            MetricsLines = _metrics.Lines,
+            MetricsLines = _metrics!.Lines,
             NoiseGenerator = Convert.ToBase64String(_noise.GetState()),
             DefaultGenerator = Convert.ToBase64String(Generator.GetDefaultState()),
             CompletedPhases = _completed.ToList(),
@@ -344,6 +390,7 @@ public sealed class TrainingJob : IDisposable
     /// <summary>Writes the model folder (EMA weights when there is an EMA) next to a temporary name, then renames it.</summary>
     private void Publish(DenoiserBackbone model, ExponentialMovingAverage? ema, string dir)
     {
+        if (!IsMain) return;
         using var published = ModelSetup.Create(_job);
         published.LoadStateDict(model.StateDict());
         ema?.CopyTo(published);
@@ -360,6 +407,8 @@ public sealed class TrainingJob : IDisposable
 
     private void EvaluateModel(string name, string dir, int[] allSteps)
     {
+        // Rank 0 alone evaluates; the others go on to the next phase and wait for it at its first collective.
+        if (!IsMain) return;
         // A resumed run keeps the points it measured before it stopped (evaluation is deterministic).
         var steps = allSteps.Where(s => !_curve.Points.Any(p => p.Model == name && p.Steps == s)).ToArray();
         if (steps.Length == 0) return;
@@ -382,6 +431,7 @@ public sealed class TrainingJob : IDisposable
 
     private void WritePlots()
     {
+        if (!IsMain) return;
         _curve.SavePlots(_run.Plots, _job.Run.Name);
         LossPlots.Save(_run);
     }
@@ -389,8 +439,9 @@ public sealed class TrainingJob : IDisposable
     public void Dispose()
     {
         _evaluator.Dispose();
-        _metrics.Dispose();
+        _metrics?.Dispose();
         _noise.Dispose();
         (_log as IDisposable)?.Dispose();
+        _dp?.Dispose();
     }
 }
