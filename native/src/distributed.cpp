@@ -46,6 +46,7 @@ using ms = std::chrono::milliseconds;
 struct Group {
   int rank = 0, size = 1;
   std::string backend, master;
+  bool hosts_store = true;   // rank 0 hosts the TCPStore (false under torchrun's agent store)
   ms timeout{0};
   c10::intrusive_ptr<c10d::Store> store;  // the raw TCPStore: liveness keys live outside the group's prefix
   virtual ~Group() = default;
@@ -100,7 +101,8 @@ std::string diagnose(Group& g) {
       std::this_thread::sleep_for(ms(50));
     }
   } catch (const std::exception&) {
-    return "rank 0, which hosts the rendezvous store at " + g.master + ", is unreachable (it died or hangs)";
+    return g.hosts_store ? "rank 0, which hosts the rendezvous store at " + g.master + ", is unreachable (it died or hangs)"
+                         : "the launcher's rendezvous store at " + g.master + " is unreachable";
   }
   if (silent.empty()) return "every rank is still alive";
   std::ostringstream m;
@@ -193,10 +195,11 @@ std::string rendezvous_failed(int64_t rank, int64_t world, const std::string& ad
 }
 }  // namespace
 
-// backend: "gloo" or "nccl". Rank 0 hosts the store; everyone waits up to timeout_ms for the others to join, and
-// each collective later fails after timeout_ms without progress.
+// backend: "gloo" or "nccl". Rank 0 hosts the store unless host_store is 0 (torchrun's agent already serves one
+// at MASTER_ADDR:MASTER_PORT, TORCHELASTIC_USE_AGENT_STORE); everyone waits up to timeout_ms for the others to
+// join, and each collective later fails after timeout_ms without progress.
 DD_API void* dd_dist_init(const char* backend, const char* master_addr, int64_t master_port, int64_t rank,
-                          int64_t world_size, int64_t timeout_ms) {
+                          int64_t world_size, int64_t timeout_ms, int host_store) {
   DD_TRY
   std::string be(backend ? backend : ""), addr(master_addr ? master_addr : "");
   if (world_size < 1 || rank < 0 || rank >= world_size)
@@ -212,7 +215,7 @@ DD_API void* dd_dist_init(const char* backend, const char* master_addr, int64_t 
   ms timeout(timeout_ms);
   c10d::TCPStoreOptions so;
   so.port = (std::uint16_t)master_port;
-  so.isServer = rank == 0;
+  so.isServer = rank == 0 && host_store;
   so.numWorkers = (std::size_t)world_size;
   so.waitWorkers = true;
   so.timeout = timeout;
@@ -259,6 +262,7 @@ DD_API void* dd_dist_init(const char* backend, const char* master_addr, int64_t 
   g->master = addr + ":" + std::to_string(master_port);
   g->timeout = timeout;
   g->store = store;
+  g->hosts_store = host_store != 0;
   return g.release();
   DD_CATCH(nullptr)
 }

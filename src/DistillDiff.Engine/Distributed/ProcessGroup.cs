@@ -41,15 +41,16 @@ public sealed unsafe class ProcessGroup : IDisposable
 
     /// <summary>
     /// Joins the group: blocks until all <paramref name="worldSize"/> ranks have reached the store, or fails after
-    /// <paramref name="timeout"/>, which also bounds every later collective.
+    /// <paramref name="timeout"/>, which also bounds every later collective. Rank 0 hosts the store unless
+    /// <paramref name="hostStore"/> is false (a launcher such as torchrun serves it at masterAddr:masterPort).
     /// </summary>
-    public static ProcessGroup Init(string backend, string masterAddr, int masterPort, int rank, int worldSize, TimeSpan timeout)
+    public static ProcessGroup Init(string backend, string masterAddr, int masterPort, int rank, int worldSize, TimeSpan timeout, bool hostStore = true)
     {
         var b = Marshal.StringToCoTaskMemUTF8(backend);
         var a = Marshal.StringToCoTaskMemUTF8(masterAddr);
         try
         {
-            var h = dd_dist_init(b, a, masterPort, rank, worldSize, (long)timeout.TotalMilliseconds);
+            var h = dd_dist_init(b, a, masterPort, rank, worldSize, (long)timeout.TotalMilliseconds, hostStore ? 1 : 0);
             if (h == null) throw TorchException.FromNative($"distributed init ({backend}, rank {rank} of {worldSize})");
             return new ProcessGroup(h, backend);
         }

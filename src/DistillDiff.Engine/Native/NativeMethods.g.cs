@@ -82,7 +82,7 @@ internal static unsafe partial class NativeMethods
     [DllImport(Lib)] internal static extern IntPtr dd_generator_get_state(IntPtr g);
     [DllImport(Lib)] internal static extern int dd_generator_set_state(IntPtr g, IntPtr state);
     [DllImport(Lib)] internal static extern int dd_generator_seed(IntPtr g, ulong seed);
-    [DllImport(Lib)] internal static extern void* dd_dist_init(IntPtr backend, IntPtr master_addr, long master_port, long rank, long world_size, long timeout_ms);
+    [DllImport(Lib)] internal static extern void* dd_dist_init(IntPtr backend, IntPtr master_addr, long master_port, long rank, long world_size, long timeout_ms, int host_store);
     [DllImport(Lib)] internal static extern void dd_dist_free(void* pg);
     [DllImport(Lib)] internal static extern int dd_dist_rank(void* pg);
     [DllImport(Lib)] internal static extern int dd_dist_world_size(void* pg);

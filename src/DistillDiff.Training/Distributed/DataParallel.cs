@@ -32,13 +32,18 @@ public sealed class DataParallel : IDisposable
     public static DataParallel Join(LaunchEnvironment env, Device device)
     {
         var backend = env.Backend ?? (device.Type == DeviceType.CUDA ? "nccl" : "gloo");
-        var group = ProcessGroup.Init(backend, env.MasterAddr, env.MasterPort, env.Rank, env.WorldSize, env.Timeout);
+        var group = ProcessGroup.Init(backend, env.MasterAddr, env.MasterPort, env.Rank, env.WorldSize, env.Timeout, env.RankZeroHostsStore);
         return new DataParallel(group, env);
     }
 
-    /// <summary>The CUDA device of this rank on its node (LOCAL_RANK), for a recipe that asks for "cuda".</summary>
+    /// <summary>
+    /// The CUDA device of this rank on its node (LOCAL_RANK), for a recipe that asks for "cuda"; modulo the visible
+    /// devices, since a launcher that gives each rank one GPU (srun --gpus-per-task=1) makes it device 0.
+    /// </summary>
     public Device LocalDevice(Device configured) =>
-        configured.Type == DeviceType.CUDA && configured.Index <= 0 ? new Device(DeviceType.CUDA, Environment.LocalRank) : configured;
+        configured.Type == DeviceType.CUDA && configured.Index <= 0 && Torch.Cuda.DeviceCount > 0
+            ? new Device(DeviceType.CUDA, Environment.LocalRank % Torch.Cuda.DeviceCount)
+            : configured;
 
     /// <summary>Rank 0's parameters and buffers on every rank, so all start from the same weights.</summary>
     public void BroadcastFromMain(Module model) =>

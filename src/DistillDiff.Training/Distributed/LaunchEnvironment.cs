@@ -12,6 +12,9 @@ using System.Globalization;
 /// </summary>
 public sealed record LaunchEnvironment(int Rank, int WorldSize, int LocalRank, string MasterAddr, int MasterPort, string? Backend, TimeSpan Timeout)
 {
+    /// <summary>False under torchrun, whose agent already serves the store at MASTER_ADDR:MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE).</summary>
+    public bool RankZeroHostsStore { get; init; } = true;
+
     public const int DefaultPort = 29500;
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(30);
 
@@ -44,7 +47,10 @@ public sealed record LaunchEnvironment(int Rank, int WorldSize, int LocalRank, s
                 throw new InvalidOperationException($"DISTILLDIFF_DIST_TIMEOUT must be a positive number of seconds, got '{timeoutText}'");
             timeout = TimeSpan.FromSeconds(s);
         }
-        return new LaunchEnvironment(rank, world, local, addr, port, backend, timeout);
+        return new LaunchEnvironment(rank, world, local, addr, port, backend, timeout)
+        {
+            RankZeroHostsStore = !string.Equals(env("TORCHELASTIC_USE_AGENT_STORE"), "true", StringComparison.OrdinalIgnoreCase),
+        };
     }
 
     private static int Int(string name, string text, int min)
