@@ -52,18 +52,14 @@ public sealed class DataParallel : IDisposable
     /// <summary>Averages the gradients over the ranks (call after backward, before clipping and the step).</summary>
     public void AverageGradients(IReadOnlyList<Tensor> parameters) => _group.AverageGradients(parameters);
 
-    /// <summary>Averages a (loss) tensor over the ranks in place: the logged loss is then that of the global batch.</summary>
-    public void Average(Tensor value) => _group.AllReduce(value, ReduceOp.Average);
+    /// <summary>Averages (loss) tensors over the ranks in place, in one bucketed all-reduce: the loss of the global batch.</summary>
+    public void Average(IReadOnlyList<Tensor> values)
+    {
+        if (values.Count > 0) _group.AllReduce(values, ReduceOp.Average);
+    }
 
     /// <summary>This rank's part of a global batch of indices: the contiguous block number <see cref="Rank"/>.</summary>
     public long[] Shard(long[] globalBatch) => BatchSampler.Shard(globalBatch, Rank, WorldSize);
-
-    /// <summary>This rank's rows of a tensor drawn for the whole global batch (noise, timesteps).</summary>
-    public Tensor LocalRows(Tensor global)
-    {
-        var rows = global.Size(0) / WorldSize;
-        return global.Narrow(0, Rank * rows, rows);
-    }
 
     /// <summary>Returns when every rank got here: the others wait while rank 0 writes what they will read.</summary>
     public void Barrier() => _group.Barrier();

@@ -1,4 +1,4 @@
-namespace DistillDiff.Training.Sampling;
+namespace DistillDiff.Training.Evaluation;
 
 using System.Text.Json;
 using DistillDiff.Diffusion.Parameterisation;
@@ -6,15 +6,14 @@ using DistillDiff.Diffusion.Samplers;
 using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Engine;
 using DistillDiff.Models.Checkpoints;
-using DistillDiff.Training.Evaluation;
 using DistillDiff.Training.Trainers;
 
 /// <summary>
-/// `distilldiff sample`: loads a published model folder and draws a picture of samples. Sampler "pd" is the
-/// continuous-time DDIM a distilled student was trained for (t = i/N); any SamplerRegistry name (ddim, dpmpp_2m,
-/// euler, ...) uses the folder's scheduler_config.json with that scheduler.
+/// `distilldiff sample`: loads a published model folder and draws a picture of samples with any SamplerRegistry
+/// name ("pd", the continuous-time DDIM progressive students are trained for; "few_step" for adversarial students;
+/// ddim, dpmpp_2m, euler, ...), built from the folder's scheduler_config.json.
 /// </summary>
-public static class CheckpointSampler
+public static class SampleCommand
 {
     public static string Run(string folder, int steps, string sampler, string outPath, int count, ulong seed, string device, int? label)
     {
@@ -49,19 +48,11 @@ public static class CheckpointSampler
         using var scope = Torch.NewDisposeScope();
         var shape = SampleShape(model, count, folder);
         var labels = label is int l ? Torch.Full([count], l, DType.Int64, dev) : null;
-        Tensor samples;
-        if (sampler == "pd")
+        var config = (scheduler?.Config ?? new SchedulerConfig()) with
         {
-            samples = ContinuousDdim.Sample(denoiser, steps, shape, labels, gen);
-        }
-        else
-        {
-            var config = (scheduler?.Config ?? new SchedulerConfig()) with
-            {
-                PredictionType = PredictionNames.ToName(prediction == Prediction.Both ? Prediction.Sample : prediction),
-            };
-            samples = Diffusion.Samplers.Sampling.Sample(denoiser, SamplerRegistry.Create(sampler, config), steps, shape, labels, gen);
-        }
+            PredictionType = PredictionNames.ToName(prediction == Prediction.Both ? Prediction.Sample : prediction),
+        };
+        var samples = Diffusion.Samplers.Sampling.Sample(denoiser, SamplerRegistry.Create(sampler, config), steps, shape, labels, gen);
         SamplePicture.Save(samples, outPath);
         return $"{count} samples from {folder} in {steps} steps ({sampler}) -> {outPath}";
     }
