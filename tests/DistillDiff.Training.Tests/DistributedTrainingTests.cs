@@ -7,6 +7,8 @@ using System.Net.Sockets;
 using System.Text.Json;
 using DistillDiff.Engine;
 using DistillDiff.Engine.Serialization;
+using DistillDiff.Recipes;
+using DistillDiff.Training.Trainers;
 using Xunit.Abstractions;
 
 /// <summary>
@@ -18,15 +20,19 @@ public class DistributedTrainingTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
-    private static string[] Quickstart(string dir, int batch, int teacherSteps, int checkpointEvery = 1000) =>
+    private static readonly string QuickstartRecipe = Path.Combine(TestRecipes.RepoRoot, "recipes", "quickstart.yaml");
+
+    /// <summary>A few steps of the quickstart: a 2-D MLP teacher, then distillation 4 -> 2 -> 1 steps, 10 updates each.</summary>
+    private static string[] QuickstartSets(string dir, int batch, int teacherSteps, int checkpointEvery = 1000) =>
     [
-        "train", Path.Combine(TestRecipes.RepoRoot, "recipes", "quickstart.yaml"),
-        "--set", $"run.output_dir={dir}", "--set", "run.threads=1", "--set", "run.log_every=5",
-        "--set", $"run.checkpoint_every={checkpointEvery}", "--set", "run.tensor_board=false",
-        "--set", $"teacher.steps={teacherSteps}", "--set", "teacher.warmup_steps=5", "--set", $"teacher.batch_size={batch}",
-        "--set", "distill.start_steps=4", "--set", "distill.updates_per_round=10", "--set", $"distill.batch_size={batch}",
-        "--set", "eval.steps=[1]", "--set", "eval.num_samples=200", "--set", "eval.projections=16",
+        $"run.output_dir={dir}", "run.threads=1", "run.log_every=5", $"run.checkpoint_every={checkpointEvery}", "run.tensor_board=false",
+        $"teacher.steps={teacherSteps}", "teacher.warmup_steps=5", $"teacher.batch_size={batch}",
+        "distill.start_steps=4", "distill.updates_per_round=10", $"distill.batch_size={batch}",
+        "eval.steps=[1]", "eval.num_samples=200", "eval.projections=16",
     ];
+
+    private static string[] Quickstart(string dir, int batch, int teacherSteps, int checkpointEvery = 1000) =>
+        ["train", QuickstartRecipe, .. QuickstartSets(dir, batch, teacherSteps, checkpointEvery).SelectMany(s => new[] { "--set", s })];
 
     [Fact]
     public void TwoRanksAtBatch64FollowOneProcessAtBatch128()
@@ -106,7 +112,67 @@ public class DistributedTrainingTests(ITestOutputHelper output)
         Assert.Contains("resuming from", File.ReadAllText(Path.Combine(run, "train.log")));
     }
 
-    private static ProcessStartInfo Rank(string[] args, int rank, int port)
+    [Fact]
+    public async Task AHangingRankStopsTheOtherAfterTheTimeoutNamingIt()
+    {
+        var dir = TestRecipes.TempDir("dp-hang");
+        var run = Path.Combine(dir, "quickstart");
+        var port = FreePort();
+        var args = Quickstart(dir, 64, 2000, checkpointEvery: 20);
+        using var rank0 = Process.Start(Rank(args, 0, port, timeoutSeconds: 6))!;
+        using var rank1 = Process.Start(Rank(args, 1, port, timeoutSeconds: 6))!;
+        var err0 = rank0.StandardError.ReadToEndAsync();
+        _ = rank0.StandardOutput.ReadToEndAsync();
+        _ = rank1.StandardOutput.ReadToEndAsync();
+        _ = rank1.StandardError.ReadToEndAsync();
+        try
+        {
+            var deadline = DateTime.UtcNow + Timeout;
+            while (LatestStep(run) < 20)
+            {
+                if (rank0.HasExited) Assert.Fail($"rank 0 ended (code {rank0.ExitCode}) before step 20: {await err0}");
+                Assert.True(DateTime.UtcNow < deadline, "no checkpoint in time");
+                Thread.Sleep(10);
+            }
+            using (var stop = Process.Start("kill", ["-STOP", rank1.Id.ToString(CultureInfo.InvariantCulture)])) stop.WaitForExit();
+            var clock = Stopwatch.StartNew();
+            Assert.True(rank0.WaitForExit(TimeSpan.FromSeconds(30)), "rank 0 still runs 30 s after rank 1 hung (timeout 6 s)");
+            var err = await err0;
+            Assert.NotEqual(0, rank0.ExitCode);
+            Assert.Contains("rank 1 does not answer", err);
+            // The timeout (6 s) plus the wait for survivors to check in (up to 5 s), not the default 30 minutes.
+            Assert.True(clock.Elapsed > TimeSpan.FromSeconds(5) && clock.Elapsed < TimeSpan.FromSeconds(25), $"rank 0 took {clock.Elapsed} to stop");
+            output.WriteLine($"rank 0 stopped {clock.Elapsed.TotalSeconds:F1} s after rank 1 hung: {err.Trim().Split('\n')[^1]}");
+        }
+        finally
+        {
+            if (!rank0.HasExited) rank0.Kill();
+            if (!rank1.HasExited) rank1.Kill();
+        }
+    }
+
+    [Fact]
+    public void ARunStoppedOnOneProcessResumesOnTwo()
+    {
+        var dir = TestRecipes.TempDir("dp-resume");
+        using (var job = TrainingJob.Start(RecipeLoader.Load(QuickstartRecipe, QuickstartSets(dir, 64, 30))))
+        {
+            var iterations = 0;
+            job.StopRequested = () => ++iterations > 15;   // checkpoint and stop at teacher step 15
+            job.Execute();
+        }
+        var run = Path.Combine(dir, "quickstart");
+        Assert.False(File.Exists(Path.Combine(run, "models", "teacher", "config.json")));
+        var (code, _, stderr) = Cli.Run(["resume", run, "--nproc", "2"], Timeout);
+        Assert.True(code == 0, stderr);
+        var losses = Losses(run);
+        Assert.Equal(["distill-1/000005", "distill-1/000010", "distill-2/000005", "distill-2/000010",
+            "teacher/000005", "teacher/000010", "teacher/000015", "teacher/000020", "teacher/000025", "teacher/000030"], losses.Keys);
+        Assert.True(File.Exists(Path.Combine(run, "models", "student-1steps", "diffusion_pytorch_model.safetensors")));
+        Assert.Contains("resuming from", File.ReadAllText(Path.Combine(run, "train.log")));
+    }
+
+    private static ProcessStartInfo Rank(string[] args, int rank, int port, int timeoutSeconds = 20)
     {
         var psi = Cli.StartInfo(args);
         psi.Environment["RANK"] = rank.ToString(CultureInfo.InvariantCulture);
@@ -114,7 +180,7 @@ public class DistributedTrainingTests(ITestOutputHelper output)
         psi.Environment["WORLD_SIZE"] = "2";
         psi.Environment["MASTER_ADDR"] = "127.0.0.1";
         psi.Environment["MASTER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
-        psi.Environment["DISTILLDIFF_DIST_TIMEOUT"] = "20";
+        psi.Environment["DISTILLDIFF_DIST_TIMEOUT"] = timeoutSeconds.ToString(CultureInfo.InvariantCulture);
         return psi;
     }
 
