@@ -144,7 +144,8 @@ public sealed class AdversarialDistillation : ITrainingMethod
     /// <summary>The student's training indices: the recipe's, or the trailing 4 of the teacher's range.</summary>
     public static long[] StudentTimesteps(JobConfig job, AdversarialConfig config) =>
         config.StudentTimesteps?.Select(n => (long)n).ToArray()
-        ?? TimestepSpacing.Compute("trailing", job.Diffusion.NumTrainTimesteps, Math.Min(4, job.Diffusion.NumTrainTimesteps));
+        ?? TimestepSpacing.Compute("trailing", job.Diffusion.NumTrainTimesteps, Math.Min(4, job.Diffusion.NumTrainTimesteps))
+            .Select(t => (long)t).ToArray();
 
     /// <summary>One phase; the student is measured with the few-step sampler at each eval step count whose trailing
     /// timesteps are among the student's (1, 2 and 4 for the default four).</summary>
@@ -152,7 +153,7 @@ public sealed class AdversarialDistillation : ITrainingMethod
     {
         var trained = StudentTimesteps(ctx.Job, config).ToHashSet();
         var n = ctx.Job.Diffusion.NumTrainTimesteps;
-        var steps = ctx.Job.Eval.Steps.Where(k => k <= trained.Count && TimestepSpacing.Compute("trailing", n, k).All(trained.Contains)).ToArray();
+        var steps = ctx.Job.Eval.Steps.Where(k => k <= trained.Count && TimestepSpacing.Compute("trailing", n, k).All(t => trained.Contains((long)t))).ToArray();
         return
         [
             new PlannedPhase(PhaseName, "student-add", config.Updates * (config.DiscriminatorSteps + 1), config.BatchSize,
