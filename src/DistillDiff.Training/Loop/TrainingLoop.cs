@@ -65,7 +65,7 @@ public sealed class TrainingLoop
             if (_resume is { } r && r.Phase == phase.Name && _resumeDir != null)
             {
                 step = r.Step;
-                foreach (var s in slots) s.Load(_resumeDir);
+                foreach (var s in slots) s.Load(_resumeDir, slots.Count == 1);
                 Generator.SetDefaultState(Convert.FromBase64String(r.DefaultGenerator));
             }
             var sums = new Dictionary<string, (Tensor Sum, int Count)>(StringComparer.Ordinal);
@@ -234,15 +234,18 @@ public sealed class TrainingLoop
             finally { StateDictFile.DisposeAll(sd); }
         }
 
-        public void Load(string dir)
+        public void Load(string dir, bool single)
         {
-            StateDictFile.LoadInto(Module, Path.Combine(dir, $"{Name}.safetensors"));
-            var sd = StateDictFile.Load(Path.Combine(dir, $"{Name}.optimizer.safetensors"));
+            // Checkpoints written before the trainer layout hold one module as model/optimizer/ema.safetensors.
+            var legacy = single && !File.Exists(Path.Combine(dir, $"{Name}.safetensors")) && File.Exists(Path.Combine(dir, "model.safetensors"));
+            string PathOf(string kind) => Path.Combine(dir, legacy ? $"{(kind.Length == 0 ? "model" : kind)}.safetensors" : $"{Name}{(kind.Length == 0 ? "" : "." + kind)}.safetensors");
+            StateDictFile.LoadInto(Module, PathOf(""));
+            var sd = StateDictFile.Load(PathOf("optimizer"));
             try { Optimizer.LoadStateDict(sd); }
             finally { StateDictFile.DisposeAll(sd); }
             if (Ema != null)
             {
-                var e = StateDictFile.Load(Path.Combine(dir, $"{Name}.ema.safetensors"));
+                var e = StateDictFile.Load(PathOf("ema"));
                 try { Ema.LoadStateDict(e); }
                 finally { StateDictFile.DisposeAll(e); }
             }

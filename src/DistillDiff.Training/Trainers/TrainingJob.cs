@@ -67,7 +67,7 @@ public sealed class TrainingJob : IDisposable
         _metrics = new MetricsLog(run, _resume?.MetricsLines ?? 0, job.Run.TensorBoard);
         if (_resume != null)
         {
-            dataOrder.Restore(_resume.DataOrder);
+            dataOrder.Restore(_resume.DataOrder!);
             _noise.SetState(Convert.FromBase64String(_resume.NoiseGenerator));
             Generator.SetDefaultState(Convert.FromBase64String(_resume.DefaultGenerator));
         }
