@@ -59,6 +59,7 @@ public sealed class TrainingLoop
         var modules = method.Trained;
         foreach (var m in modules) m.Module.Train();
         var slots = modules.Select(m => new Slot(m)).ToList();
+        var sums = new Dictionary<string, (Tensor Sum, int Count)>(StringComparer.Ordinal);
         try
         {
             long step = 0;
@@ -68,7 +69,6 @@ public sealed class TrainingLoop
                 foreach (var s in slots) s.Load(_resumeDir, slots.Count == 1);
                 Generator.SetDefaultState(Convert.FromBase64String(r.DefaultGenerator));
             }
-            var sums = new Dictionary<string, (Tensor Sum, int Count)>(StringComparer.Ordinal);
             using var bar = new ProgressBar(phase.Name, phase.Steps, step);
             var status = "";
             while (step < phase.Steps)
@@ -104,11 +104,11 @@ public sealed class TrainingLoop
             publish(published.Module, published.Ema);
             Completed.Add(phase.Name);
             SaveCheckpoint(phase, step, []);
-            foreach (var (sum, _) in sums.Values) sum.Dispose();
             return true;
         }
         finally
         {
+            foreach (var (sum, _) in sums.Values) sum.Dispose();
             foreach (var s in slots) s.Dispose();
         }
     }
