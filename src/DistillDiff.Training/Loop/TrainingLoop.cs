@@ -69,16 +69,16 @@ public sealed class TrainingLoop
         foreach (var m in modules) m.Module.Train();
         foreach (var m in modules) _dp?.BroadcastFromMain(m.Module);   // before the EMAs copy the weights
         var slots = modules.Select(m => new Slot(m)).ToList();
+        var sums = new Dictionary<string, (Tensor Sum, int Count)>(StringComparer.Ordinal);
         try
         {
             long step = 0;
             if (_resume is { } r && r.Phase == phase.Name && _resumeDir != null)
             {
                 step = r.Step;
-                foreach (var s in slots) s.Load(_resumeDir);
+                foreach (var s in slots) s.Load(_resumeDir, slots.Count == 1);
                 Generator.SetDefaultState(Convert.FromBase64String(r.DefaultGenerator));
             }
-            var sums = new Dictionary<string, (Tensor Sum, int Count)>(StringComparer.Ordinal);
             if (_resume is { } partial && partial.Phase == phase.Name && _resumeDir != null)
             {
                 // The losses since the last logged step, so the first line after the resume averages a full window.
@@ -129,11 +129,11 @@ public sealed class TrainingLoop
             Completed.Add(phase.Name);
             SaveCheckpoint(phase, step, []);
             _dp?.Barrier();   // the next phase on every rank reads the model folder rank 0 just published
-            foreach (var (sum, _) in sums.Values) sum.Dispose();
             return true;
         }
         finally
         {
+            foreach (var (sum, _) in sums.Values) sum.Dispose();
             foreach (var s in slots) s.Dispose();
         }
     }
@@ -269,15 +269,18 @@ public sealed class TrainingLoop
             finally { StateDictFile.DisposeAll(sd); }
         }
 
-        public void Load(string dir)
+        public void Load(string dir, bool single)
         {
-            StateDictFile.LoadInto(Module, Path.Combine(dir, $"{Name}.safetensors"));
-            var sd = StateDictFile.Load(Path.Combine(dir, $"{Name}.optimizer.safetensors"));
+            // Checkpoints written before the trainer layout hold one module as model/optimizer/ema.safetensors.
+            var legacy = single && !File.Exists(Path.Combine(dir, $"{Name}.safetensors")) && File.Exists(Path.Combine(dir, "model.safetensors"));
+            string PathOf(string kind) => Path.Combine(dir, legacy ? $"{(kind.Length == 0 ? "model" : kind)}.safetensors" : $"{Name}{(kind.Length == 0 ? "" : "." + kind)}.safetensors");
+            StateDictFile.LoadInto(Module, PathOf(""));
+            var sd = StateDictFile.Load(PathOf("optimizer"));
             try { Optimizer.LoadStateDict(sd); }
             finally { StateDictFile.DisposeAll(sd); }
             if (Ema != null)
             {
-                var e = StateDictFile.Load(Path.Combine(dir, $"{Name}.ema.safetensors"));
+                var e = StateDictFile.Load(PathOf("ema"));
                 try { Ema.LoadStateDict(e); }
                 finally { StateDictFile.DisposeAll(e); }
             }

@@ -74,7 +74,7 @@ public sealed class TrainingJob : IDisposable
         _metrics = IsMain ? new MetricsLog(run, _resume?.MetricsLines ?? 0, job.Run.TensorBoard) : null;
         if (_resume != null)
         {
-            dataOrder.Restore(_resume.DataOrder);
+            dataOrder.Restore(_resume.DataOrder!);
             _noise.SetState(Convert.FromBase64String(_resume.NoiseGenerator));
             Generator.SetDefaultState(Convert.FromBase64String(_resume.DefaultGenerator));
         }
