@@ -58,11 +58,24 @@ public static class SampleCommand
         using var scope = Torch.NewDisposeScope();
         var shape = SampleShape(model, count, folder);
         var labels = label is int l ? Torch.Full([count], l, DType.Int64, dev) : null;
-        var config = (scheduler?.Config ?? new SchedulerConfig()) with
+        SchedulerConfig Adjust(SchedulerConfig c)
         {
-            PredictionType = PredictionNames.ToName(prediction == Prediction.Both ? Prediction.Sample : prediction),
-        };
-        var samples = Diffusion.Samplers.Sampling.Sample(denoiser, SamplerRegistry.Create(sampler, config), steps, shape, labels, gen);
+            c = c with { PredictionType = PredictionNames.ToName(prediction == Prediction.Both ? Prediction.Sample : prediction) };
+            // The project's own samplers (pd, few_step) run on the model's exact schedule from distilldiff.json: the
+            // scheduler_config.json may hold it only as trained_betas, for diffusers' sake.
+            return DiffusersSchedulerClasses.IsDiffusersClass(SamplerRegistry.ClassNameOf(sampler)) || !info.ContainsKey("schedule")
+                ? c
+                : c with
+                {
+                    BetaSchedule = scheduleCfg.Name, NumTrainTimesteps = scheduleCfg.NumTrainTimesteps, BetaStart = scheduleCfg.BetaStart,
+                    BetaEnd = scheduleCfg.BetaEnd, RescaleBetasZeroSnr = scheduleCfg.RescaleZeroTerminalSnr, TrainedBetas = null,
+                };
+        }
+        // diffusers' X.from_config: the file read for the chosen class, with that class's defaults.
+        var chosen = scheduler is null
+            ? SamplerRegistry.Create(sampler, Adjust(SchedulerConfig.ForClass(SamplerRegistry.ClassNameOf(sampler))))
+            : SamplerRegistry.FromFile(schedulerPath, sampler, Adjust);
+        var samples = Diffusion.Samplers.Sampling.Sample(denoiser, chosen, steps, shape, labels, gen);
         SamplePicture.Save(samples, outPath);
         return $"{count} samples from {folder} in {steps} steps ({sampler}) -> {outPath}";
     }
