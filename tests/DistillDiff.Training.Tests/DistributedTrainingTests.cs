@@ -172,6 +172,23 @@ public class DistributedTrainingTests(ITestOutputHelper output)
         Assert.Contains("resuming from", File.ReadAllText(Path.Combine(run, "train.log")));
     }
 
+    [Fact]
+    public void BadLaunchSettingsAreOneErrorLine()
+    {
+        var dir = TestRecipes.TempDir("dp-bad");
+        var (code, _, stderr) = Cli.Run([.. Quickstart(dir, 64, 10), "--nproc", "0"], TimeSpan.FromMinutes(1));
+        Assert.Equal(1, code);
+        Assert.Equal("error: --nproc must be at least 1, got 0", stderr.Trim());
+
+        var psi = Rank(Quickstart(dir, 64, 10), 5, FreePort());
+        using var p = Process.Start(psi)!;
+        _ = p.StandardOutput.ReadToEndAsync();
+        var err = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(1, p.ExitCode);
+        Assert.Equal("error: RANK 5 is not below WORLD_SIZE 2", err.Trim());
+    }
+
     private static ProcessStartInfo Rank(string[] args, int rank, int port, int timeoutSeconds = 20)
     {
         var psi = Cli.StartInfo(args);
