@@ -24,6 +24,7 @@ public static class Commands
         root.Subcommands.Add(Sample());
         root.Subcommands.Add(Info());
         root.Subcommands.Add(List());
+        root.Subcommands.Add(ConvertCommand.Create(Guard));
         return root;
     }
 
@@ -37,7 +38,7 @@ public static class Commands
         var cmd = new Command("train", "train a teacher and distill it, as the recipe says") { recipe, set, overwrite, runDir, nproc };
         cmd.SetAction(p => Launcher.ShouldLaunch(p.GetValue(nproc)) ? Launcher.Run(p.GetValue(nproc)) : Guard(() =>
         {
-            var r = RecipeLoader.Load(p.GetValue(recipe)!, p.GetValue(set) ?? []);
+            var r = RecipeLoader.Load(p.GetValue(recipe)!, p.GetValue(set) ?? [], environment: RecipeLoader.EnvironmentLayer());
             using var job = TrainingJob.Start(r, p.GetValue(overwrite), p.GetValue(runDir));
             job.Execute();
         }));
@@ -74,8 +75,14 @@ public static class Commands
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
         var label = new Option<int?>("--label") { Description = "class label for class-conditional models" };
         var cmd = new Command("sample", "draw samples from a model folder into a PNG") { checkpoint, steps, sampler, output, count, seed, device, label };
-        cmd.SetAction(p => Guard(() => Console.WriteLine(SampleCommand.Run(p.GetValue(checkpoint)!, p.GetValue(steps), p.GetValue(sampler)!,
-            p.GetValue(output)!, p.GetValue(count), p.GetValue(seed), p.GetValue(device)!, p.GetValue(label)))));
+        cmd.SetAction(p => Guard(() =>
+        {
+            var k = OptionBounds.Check("--steps", p.GetValue(steps), 1, OptionBounds.MaxSampleSteps);
+            var n = OptionBounds.Check("--count", p.GetValue(count), 1, OptionBounds.MaxSampleCount);
+            if (p.GetValue(label) is int l) OptionBounds.Check("--label", l, 0, int.MaxValue);
+            Console.WriteLine(SampleCommand.Run(p.GetValue(checkpoint)!, k, p.GetValue(sampler)!,
+                p.GetValue(output)!, n, p.GetValue(seed), p.GetValue(device)!, p.GetValue(label)));
+        }));
         return cmd;
     }
 
@@ -108,26 +115,5 @@ public static class Commands
         return cmd;
     }
 
-    /// <summary>Errors a user can act on are printed as one message and exit code 1, not as a stack trace.</summary>
-    private static int Guard(Action action)
-    {
-        try
-        {
-            action();
-            return 0;
-        }
-        catch (Exception e) when (e is RecipeException or InvalidOperationException or InvalidDataException or ArgumentException
-                                       or IOException or TrainingDivergedException or TorchException or StateDictMismatchException
-                                       or ModelConfigException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-        catch (Exception e)
-        {
-            // Not a mistake in the user's input: keep the stack trace for a bug report.
-            Console.Error.WriteLine($"error: {e.Message}\n{e}");
-            return 2;
-        }
-    }
+    private static int Guard(Action action) => CommandErrors.Guard(action);
 }

@@ -64,5 +64,14 @@ public sealed class DataParallel : IDisposable
     /// <summary>Returns when every rank got here: the others wait while rank 0 writes what they will read.</summary>
     public void Barrier() => _group.Barrier();
 
+    /// <summary>Whether <paramref name="flag"/> is true on any rank (a stop asked by a signal that reached only some
+    /// ranks): every rank must stop at the same step, or the others would wait in the next collective until timeout.</summary>
+    public bool Any(bool flag, Device device)
+    {
+        using var t = Torch.Scalar(flag ? 1.0 : 0.0, DType.Float32, device);
+        _group.AllReduce([t], ReduceOp.Max);
+        return t.Item() > 0;
+    }
+
     public void Dispose() => _group.Dispose();
 }

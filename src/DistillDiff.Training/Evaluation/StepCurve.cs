@@ -10,7 +10,13 @@ using DistillDiff.Formats.Plots;
 /// </summary>
 public sealed class StepCurve
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    // A metric of a collapsed model can be NaN or infinite; it is recorded ("NaN") rather than ending the run.
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
     private readonly string _path;
     private readonly List<StepCurvePoint> _points;
 

@@ -32,6 +32,12 @@ public sealed record TrainerState
     /// <summary>State of libtorch's default CPU generator (dropout).</summary>
     public required string DefaultGenerator { get; init; }
     public List<string> CompletedPhases { get; init; } = [];
+    /// <summary>
+    /// Per logged loss name, the float32 sum (stored exactly as a double) and count of the values since the last
+    /// logged step, so the first line logged after a resume averages the same window as every other.
+    /// </summary>
+    public Dictionary<string, double> LossSums { get; init; } = [];
+    public Dictionary<string, int> LossCounts { get; init; } = [];
 
     public void Save(string dir) => File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json));
 

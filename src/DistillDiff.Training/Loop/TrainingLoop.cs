@@ -79,13 +79,22 @@ public sealed class TrainingLoop
                 Generator.SetDefaultState(Convert.FromBase64String(r.DefaultGenerator));
             }
             var sums = new Dictionary<string, (Tensor Sum, int Count)>(StringComparer.Ordinal);
+            if (_resume is { } partial && partial.Phase == phase.Name && _resumeDir != null)
+            {
+                // The losses since the last logged step, so the first line after the resume averages a full window.
+                foreach (var (name, sum) in partial.LossSums)
+                    sums[name] = (DisposeScope.Detach(Torch.Scalar(sum, DType.Float32, _device)), partial.LossCounts.GetValueOrDefault(name));
+            }
             using var bar = new ProgressBar(phase.Name, phase.Steps, step);
             var status = "";
             while (step < phase.Steps)
             {
-                if (StopRequested?.Invoke() == true)
+                var stop = StopRequested?.Invoke() == true;
+                if (_dp != null) stop = _dp.Any(stop, _device);
+                if (stop)
                 {
-                    SaveCheckpoint(phase, step, slots);
+                    bar.Dispose();
+                    SaveCheckpoint(phase, step, slots, sums);
                     _log.Information("{Phase}: stopped at step {Step}; continue with `distilldiff resume {Run}`", phase.Name, step, _run.Root);
                     return false;
                 }
@@ -112,7 +121,7 @@ public sealed class TrainingLoop
                     status = Log(phase, step, sums, slots, bar);
                 bar.Update(step, status);
                 if (step % _checkpointEvery == 0 || step == phase.Steps)
-                    SaveCheckpoint(phase, step, slots);
+                    SaveCheckpoint(phase, step, slots, sums);
             }
             bar.Dispose();
             var published = slots.Single(s => s.Name == method.Published);
@@ -180,7 +189,8 @@ public sealed class TrainingLoop
         return _dp?.Shard(idx) ?? idx;
     }
 
-    private void SaveCheckpoint(Phase phase, long step, IReadOnlyList<Slot> slots)
+    private void SaveCheckpoint(Phase phase, long step, IReadOnlyList<Slot> slots,
+        Dictionary<string, (Tensor Sum, int Count)>? sums = null)
     {
         foreach (var s in slots)
             if (!Torch.AllFinite(s.Module.Parameters().ToList()))
@@ -197,6 +207,8 @@ public sealed class TrainingLoop
             NoiseGenerator = Convert.ToBase64String(_noise.GetState()),
             DefaultGenerator = Convert.ToBase64String(Generator.GetDefaultState()),
             CompletedPhases = Completed.ToList(),
+            LossSums = sums?.ToDictionary(kv => kv.Key, kv => kv.Value.Sum.Item(), StringComparer.Ordinal) ?? [],
+            LossCounts = sums?.ToDictionary(kv => kv.Key, kv => kv.Value.Count, StringComparer.Ordinal) ?? [],
         };
         _store.Save(state.GlobalStep, dir =>
         {

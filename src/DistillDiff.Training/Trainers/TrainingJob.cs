@@ -42,9 +42,11 @@ public sealed class TrainingJob : IDisposable
     private readonly TrainingLoop _loop;
     private readonly bool _trainsTeacher;
     private readonly MethodContext _methods;
+    private readonly CheckpointStore _store;
     private readonly DataParallel? _dp;   // null: a single-process run
+    private Phase? _stoppedIn;
 
-    private TrainingJob(JobConfig job, RunDirectory run, bool resume, DataParallel? dp)
+    private TrainingJob(JobConfig job, RunDirectory run, bool resume, DataParallel? dp, IDataset? data = null)
     {
         _job = job;
         _run = run;
@@ -54,12 +56,12 @@ public sealed class TrainingJob : IDisposable
         if (job.Run.Threads > 0) Torch.NumThreads = job.Run.Threads;
         _device = dp?.LocalDevice(Device.Parse(job.Run.Device)) ?? Device.Parse(job.Run.Device);
         Torch.ManualSeed(job.Run.Seed);
-        _data = DatasetRegistry.Default.Create(job.Data);
+        _data = data ?? DatasetRegistry.Default.Create(job.Data);
         _schedule = ScheduleRegistry.Create(job.Diffusion.ToScheduleConfig());
         _prediction = job.Diffusion.ParsePrediction();
         _conditional = _data.NumClasses > 0 && job.Model is IClassConditionalConfig { NumClassEmbeds: > 0 };
-        var store = new CheckpointStore(run.State, job.Run.KeepCheckpoints);
-        _resumeDir = resume ? store.Latest() : null;
+        var store = _store = new CheckpointStore(run.State, job.Run.KeepCheckpoints);
+        _resumeDir = resume ? store.LatestIntact(CheckpointVerifier.Problem, w => _log.Warning("{Warning}", w)) : null;
         _resume = _resumeDir is null ? null : TrainerState.Load(_resumeDir);
         var completed = _resume?.CompletedPhases.ToList() ?? [];
         _trainsTeacher = TrainsTeacher(job, _resume);
@@ -99,39 +101,35 @@ public sealed class TrainingJob : IDisposable
     }
 
     /// <summary>Starts a new run of a recipe in run.output_dir/run.name (refusing to overwrite an existing run unless asked).</summary>
+    /// <remarks>
+    /// Everything that can be checked (every recipe value, the teacher folder, the data against the model) is
+    /// checked before the folder is made or an old run in it is replaced; the folder stays locked for the job's life.
+    /// </remarks>
     public static TrainingJob Start(Recipe recipe, bool overwrite = false, string? runDir = null)
     {
         var job = JobConfig.From(recipe);
         CheckTeacherCheckpoint(job);
-        var dir = Path.GetFullPath(runDir ?? Path.Combine(job.Run.OutputDir, job.Run.Name));
+        var data = JobChecks.CheckData(job);
         var dp = JoinJob(job);
         var main = dp is null || dp.Rank == 0;
+        RunDirectory? run = null;
         try
         {
-            if (main && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+            // Rank 0 alone makes (and locks) the folder; the other ranks open it once rank 0 has made it.
+            var path = runDir ?? Path.Combine(job.Run.OutputDir, job.Run.Name);
+            if (main)
             {
-                if (!overwrite)
-                    throw new InvalidOperationException(
-                        $"run folder {dir} already exists: continue it with `distilldiff resume {dir}`, pick another name " +
-                        "(--set run.name=...), or pass --overwrite to start over");
-                Directory.Delete(dir, true);
+                run = RunDirectory.CreateNew(path, overwrite);
+                File.WriteAllText(run.Config, recipe.ToYamlWithProvenance());
             }
-            if (main) File.WriteAllText(new RunDirectory(dir).Config, recipe.ToYaml());
-            dp?.Barrier();   // the other ranks open the folder once rank 0 has made it
-            var run = new RunDirectory(dir);
-            try
-            {
-                return new TrainingJob(job, run, resume: false, dp);
-            }
-            catch
-            {
-                // Nothing was trained yet: a folder left behind would only make the corrected rerun need --overwrite.
-                if (main) Directory.Delete(dir, true);
-                throw;
-            }
+            dp?.Barrier();
+            run ??= new RunDirectory(path);
+            return new TrainingJob(job, run, resume: false, dp, data);
         }
         catch
         {
+            // Nothing was trained yet: a folder left behind would only make the corrected rerun need --overwrite.
+            if (main) run?.DeleteAndRelease();
             dp?.Dispose();
             throw;
         }
@@ -143,19 +141,34 @@ public sealed class TrainingJob : IDisposable
         var dir = Path.GetFullPath(runDir);
         if (!RunDirectory.IsRun(dir))
             throw new InvalidOperationException($"{dir} is not a run folder (no config.yaml): start runs with `distilldiff train <recipe>`");
-        var run = new RunDirectory(dir);
-        var job = JobConfig.From(RecipeLoader.Load(run.Config));
-        var store = new CheckpointStore(run.State, job.Run.KeepCheckpoints);
-        if (!TrainsTeacher(job, store.Latest() is { } latest ? TrainerState.Load(latest) : null)) CheckTeacherCheckpoint(job);
+        var job = JobConfig.From(RecipeLoader.Load(Path.Combine(dir, "config.yaml")));
         var dp = JoinJob(job);
+        RunDirectory? run = null;
         try
         {
+            // Rank 0 holds the folder's lock; the other ranks only read and wait for it.
+            run = dp is null || dp.Rank == 0 ? RunDirectory.OpenExisting(dir) : new RunDirectory(dir);
+            if (!TrainsTeacher(job, PeekLatest(new CheckpointStore(run.State, job.Run.KeepCheckpoints)))) CheckTeacherCheckpoint(job);
             return new TrainingJob(job, run, resume: true, dp);
         }
         catch
         {
+            run?.Dispose();
             dp?.Dispose();
             throw;
+        }
+    }
+
+    // The state "latest" names, or null when it cannot be read: the job verifies and falls back properly itself.
+    private static TrainerState? PeekLatest(CheckpointStore store)
+    {
+        try
+        {
+            return store.Latest() is { } latest ? TrainerState.Load(latest) : null;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            return null;
         }
     }
 
@@ -186,8 +199,36 @@ public sealed class TrainingJob : IDisposable
         return phases;
     }
 
-    /// <summary>Runs every phase not finished yet; returns the step-count curve (early when a stop was requested).</summary>
+    /// <summary>
+    /// Runs every phase not finished yet; returns the step-count curve (early when <see cref="StopRequested"/> asked).
+    /// SIGINT/SIGTERM while it runs stop it the same way (the step in flight finishes, a checkpoint is written) and
+    /// end it with <see cref="RunStoppedException"/>, whose message says how to resume.
+    /// </summary>
     public StepCurve Execute()
+    {
+        using var signal = StopSignal.Listen();
+        var asked = _loop.StopRequested;
+        _loop.StopRequested = () => signal.Requested || asked?.Invoke() == true;
+        try
+        {
+            var curve = ExecutePhases();
+            if (signal.Requested && _stoppedIn is { } phase)
+            {
+                var at = _store.Latest();
+                var step = at is null ? 0 : TrainerState.Load(at).Step;
+                throw new RunStoppedException(
+                    $"stopped by {signal.Name} at {phase.Name} step {step}/{phase.Steps}: checkpoint {at} written. " +
+                    $"Continue with `distilldiff resume {_run.Root}`", signal.ExitCode);
+            }
+            return curve;
+        }
+        finally
+        {
+            _loop.StopRequested = asked;
+        }
+    }
+
+    private StepCurve ExecutePhases()
     {
         _log.Information("run {Run} | libtorch {Version} | device {Device} | {Threads} threads | data {Data} ({Count} samples{Labels})",
             _run.Root, Torch.LibTorchVersion, _device, Torch.NumThreads, _data.Name, _data.Count, _conditional ? ", class-conditional" : "");
@@ -209,7 +250,11 @@ public sealed class TrainingJob : IDisposable
             if (_loop.Completed.Contains(phase.Name)) continue;
             using (var method = phase.Build())
             {
-                if (!_loop.Run(spec, method, (module, ema) => Publish(module, ema, spec.ModelDir))) return _curve;
+                if (!_loop.Run(spec, method, (module, ema) => Publish(module, ema, spec.ModelDir)))
+                {
+                    _stoppedIn = spec;
+                    return _curve;
+                }
             }
             _log.Information("{Phase}: done, saved {Dir}", phase.Name, spec.ModelDir);
             if (phase.Name != Denoising.PhaseName) EvaluateModel(phase.Model, spec.ModelDir, phase.Sampler, phase.EvalSteps, phase.Series);
@@ -276,6 +321,7 @@ public sealed class TrainingJob : IDisposable
         _metrics?.Dispose();
         _noise.Dispose();
         (_log as IDisposable)?.Dispose();
+        _run.Dispose();
         _dp?.Dispose();
     }
 }
