@@ -15,10 +15,26 @@ using DistillDiff.Training.Distributed;
 public static class Launcher
 {
     /// <summary>True when <paramref name="nproc"/> asks for a launch and this process is not already a rank of one.</summary>
-    public static bool ShouldLaunch(int nproc) => nproc > 1 && LaunchEnvironment.Read() is null;
+    public static bool ShouldLaunch(int nproc)
+    {
+        if (nproc == 1) return false;
+        try
+        {
+            return LaunchEnvironment.Read() is null;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;   // a bad launch variable: the run itself reports it as one error line
+        }
+    }
 
     public static int Run(int nproc)
     {
+        if (nproc < 1)
+        {
+            Console.Error.WriteLine($"error: --nproc must be at least 1, got {nproc}");
+            return 1;
+        }
         var port = FreePort();
         var timeout = LaunchEnvironment.DefaultTimeout;
         if (Environment.GetEnvironmentVariable("DISTILLDIFF_DIST_TIMEOUT") is { } t && double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0)

@@ -66,6 +66,42 @@ public class DistributedTrainingTests(ITestOutputHelper output)
         Assert.Equal(File.ReadAllLines(Path.Combine(runOne, "metrics.jsonl")).Length, File.ReadAllLines(Path.Combine(runTwo, "metrics.jsonl")).Length);
     }
 
+    /// <summary>
+    /// ADD on 2 ranks: two trained modules (student and discriminator, each with its own optimizer, stepping on
+    /// alternate iterations), R1 through double backward, and the discriminator's own noise, all follow 1 process.
+    /// </summary>
+    [Fact]
+    public void AdversarialDistillationOnTwoRanksFollowsOneProcess()
+    {
+        string[] Sets(string dir, int batch) =>
+        [
+            $"run.output_dir={dir}", "run.threads=1", "run.log_every=4", "run.tensor_board=false",
+            $"teacher.checkpoint={Path.Combine(dir, "no-teacher-yet")}", "teacher.steps=20", "teacher.warmup_steps=5", $"teacher.batch_size={batch}",
+            "distill.updates=6", $"distill.batch_size={batch}", "distill.r1_every=2",
+            "eval.steps=[1]", "eval.num_samples=200", "eval.projections=16",
+        ];
+        var recipe = Path.Combine(TestRecipes.RepoRoot, "recipes", "quickstart-add.yaml");
+        var one = TestRecipes.TempDir("dp-add-one");
+        var (c1, _, e1) = Cli.Run(["train", recipe, .. Sets(one, 128).SelectMany(s => new[] { "--set", s })], Timeout);
+        Assert.True(c1 == 0, e1);
+        var two = TestRecipes.TempDir("dp-add-two");
+        var (c2, _, e2) = Cli.Run(["train", recipe, .. Sets(two, 64).SelectMany(s => new[] { "--set", s }), "--nproc", "2"], Timeout);
+        Assert.True(c2 == 0, e2);
+
+        var (runOne, runTwo) = (Path.Combine(one, "quickstart-add"), Path.Combine(two, "quickstart-add"));
+        var lossOne = Losses(runOne, "loss", "g_adv", "distill", "d_loss", "r1");
+        var lossTwo = Losses(runTwo, "loss", "g_adv", "distill", "d_loss", "r1");
+        Assert.Equal(lossOne.Keys, lossTwo.Keys);
+        Assert.Contains(lossOne.Keys, k => k.StartsWith("adversarial/r1/", StringComparison.Ordinal));
+        var worst = lossOne.Max(kv => Math.Abs(lossTwo[kv.Key] - kv.Value) / Math.Max(Math.Abs(kv.Value), 1e-3));
+        output.WriteLine($"ADD: largest relative loss difference over {lossOne.Count} logged values: {worst:E2}");
+        Assert.True(worst <= 1e-4, $"ADD losses differ by up to {worst:E2} (relative)");
+        var file = Path.Combine("models", "student-add", "diffusion_pytorch_model.safetensors");
+        var (maxDiff, maxAbs) = MaxDifference(Path.Combine(runOne, file), Path.Combine(runTwo, file));
+        output.WriteLine($"ADD student: largest weight difference {maxDiff:E2} (largest weight {maxAbs:F3})");
+        Assert.True(maxDiff <= 1e-4 * Math.Max(maxAbs, 1), $"ADD student weights differ by up to {maxDiff}");
+    }
+
     [Fact]
     public async Task AKilledRankStopsTheOtherWithinTheTimeoutNamingItAndResumeFinishes()
     {
@@ -172,6 +208,23 @@ public class DistributedTrainingTests(ITestOutputHelper output)
         Assert.Contains("resuming from", File.ReadAllText(Path.Combine(run, "train.log")));
     }
 
+    [Fact]
+    public void BadLaunchSettingsAreOneErrorLine()
+    {
+        var dir = TestRecipes.TempDir("dp-bad");
+        var (code, _, stderr) = Cli.Run([.. Quickstart(dir, 64, 10), "--nproc", "0"], TimeSpan.FromMinutes(1));
+        Assert.Equal(1, code);
+        Assert.Equal("error: --nproc must be at least 1, got 0", stderr.Trim());
+
+        var psi = Rank(Quickstart(dir, 64, 10), 5, FreePort());
+        using var p = Process.Start(psi)!;
+        _ = p.StandardOutput.ReadToEndAsync();
+        var err = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(1, p.ExitCode);
+        Assert.Equal("error: RANK 5 is not below WORLD_SIZE 2", err.Trim());
+    }
+
     private static ProcessStartInfo Rank(string[] args, int rank, int port, int timeoutSeconds = 20)
     {
         var psi = Cli.StartInfo(args);
@@ -184,14 +237,17 @@ public class DistributedTrainingTests(ITestOutputHelper output)
         return psi;
     }
 
-    /// <summary>Loss per (phase, step) from metrics.jsonl.</summary>
-    private static SortedDictionary<string, double> Losses(string run)
+    /// <summary>Loss per (phase, step) from metrics.jsonl; with names, each named value per (phase, name, step).</summary>
+    private static SortedDictionary<string, double> Losses(string run, params string[] names)
     {
         var d = new SortedDictionary<string, double>(StringComparer.Ordinal);
         foreach (var line in File.ReadLines(Path.Combine(run, "metrics.jsonl")))
         {
             var o = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line)!;
-            d[$"{o["phase"].GetString()}/{o["step"].GetInt64():D6}"] = o["loss"].GetDouble();
+            if (names.Length == 0) d[$"{o["phase"].GetString()}/{o["step"].GetInt64():D6}"] = o["loss"].GetDouble();
+            foreach (var n in names)
+                if (o.TryGetValue(n, out var v) && v.ValueKind == JsonValueKind.Number)
+                    d[$"{o["phase"].GetString()}/{n}/{o["step"].GetInt64():D6}"] = v.GetDouble();
         }
         return d;
     }

@@ -25,6 +25,9 @@ public sealed record StepContext(Batch Batch, Tensor? Labels, long Step, Generat
     /// </summary>
     public Tensor Randn(long[] shape) => Local(shape, s => Torch.Randn(s, Noise, DType.Float32, Device));
 
+    /// <summary>Uniform noise in [0, 1) of <paramref name="shape"/> (first dimension: batch rows), drawn as <see cref="Randn"/>.</summary>
+    public Tensor Rand(long[] shape) => Local(shape, s => Torch.Rand(s, Noise, DType.Float32, Device));
+
     /// <summary>Integers uniform in [low, high) of <paramref name="shape"/> (first dimension: batch rows), drawn as <see cref="Randn"/>.</summary>
     public Tensor RandInt(long low, long high, long[] shape) => Local(shape, s => Torch.RandInt(low, high, s, Noise, DType.Int64, Device));
 
