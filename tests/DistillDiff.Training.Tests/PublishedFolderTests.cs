@@ -8,7 +8,6 @@ using DistillDiff.Models.Checkpoints;
 using DistillDiff.Recipes;
 using DistillDiff.Training.Config;
 using DistillDiff.Training.Evaluation;
-using DistillDiff.Training.Sampling;
 using DistillDiff.Training.Trainers;
 
 /// <summary>
@@ -41,7 +40,7 @@ public class PublishedFolderTests
         foreach (var steps in new[] { 1, 4, 8 })
         {
             using var gen1 = new Generator(9);
-            using var pd = ContinuousDdim.Sample(denoiser, steps, [64, 2], null, gen1);
+            using var pd = Diffusion.Samplers.Sampling.Sample(denoiser, SamplerRegistry.Create("pd", job.Diffusion.ToSchedulerConfig()), steps, [64, 2], null, gen1);
             using var gen2 = new Generator(9);
             using var viaFile = Diffusion.Samplers.Sampling.Sample(denoiser, SamplerRegistry.FromFile(configPath), steps, [64, 2], null, gen2);
             using var diff = (pd - viaFile).Abs().Max();
@@ -52,7 +51,7 @@ public class PublishedFolderTests
         foreach (var sampler in new[] { "pd", "ddim", "ddpm", "euler", "heun", "dpmpp_2m" })
         {
             var png = Path.Combine(dir, $"{sampler}.png");
-            CheckpointSampler.Run(folder, 4, sampler, png, 8, 0, "cpu", null);
+            SampleCommand.Run(folder, 4, sampler, png, 8, 0, "cpu", null);
             Assert.True(new FileInfo(png).Length > 0, sampler);
         }
     }

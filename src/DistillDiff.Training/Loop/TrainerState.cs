@@ -3,6 +3,7 @@ namespace DistillDiff.Training.Loop;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DistillDiff.Data;
+using DistillDiff.Engine.Amp;
 
 /// <summary>
 /// Everything besides tensors that a resumed run needs to continue exactly where it stopped: the phase and step,
@@ -41,6 +42,8 @@ public sealed record TrainerState
     /// </summary>
     public Dictionary<string, double> LossSums { get; init; } = [];
     public Dictionary<string, int> LossCounts { get; init; } = [];
+    /// <summary>The fp16 loss scaler's scale and counters (null in fp32 and bf16 runs).</summary>
+    public GradScalerState? LossScaler { get; init; }
 
     public void Save(string dir) => File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json));
 
