@@ -23,6 +23,7 @@ public static class Commands
         root.Subcommands.Add(Sample());
         root.Subcommands.Add(Info());
         root.Subcommands.Add(List());
+        root.Subcommands.Add(ExportCommand.Create());
         return root;
     }
 
@@ -99,7 +100,7 @@ public static class Commands
     }
 
     /// <summary>Errors a user can act on are printed as one message and exit code 1, not as a stack trace.</summary>
-    private static int Guard(Action action)
+    internal static int Guard(Action action)
     {
         try
         {
