@@ -1,19 +1,24 @@
 namespace DistillDiff.Export.Onnx;
 
 /// <summary>
-/// How the emitter treats the inputs of weight layers (Conv, Gemm): the float export passes them through, the
-/// calibration export records the activation sites, the quantized export inserts QuantizeLinear/DequantizeLinear.
-/// Sites are stable names ("up_blocks.0.resnets.0.conv_shortcut:in1") shared by calibration and quantization.
+/// How the emitter treats the inputs of weight layers (Conv, Gemm): the float export passes them through (no
+/// policy), the calibration export records the activation sites, the quantized export inserts
+/// QuantizeLinear/DequantizeLinear. Sites are stable names ("up_blocks.0.resnets.0.conv_shortcut:in1") shared by
+/// calibration and quantization.
 /// </summary>
 public interface IQuantPolicy
 {
-    /// <summary>Whether a concat feeding a weight layer is quantized per half (Q-Diffusion's split shortcut quantization).</summary>
+    /// <summary>Whether a concat feeding a 1 x 1 conv is quantized per part (Q-Diffusion's split shortcut quantization).</summary>
     bool SplitConcat { get; }
 
-    /// <summary>The tensor the weight layer should read for weight <paramref name="paramName"/> (an initializer or a DequantizeLinear output).</summary>
-    /// <param name="channelAxis">The output-channel axis of <paramref name="dims"/> (per-channel scales run along it).</param>
-    string Weight(OnnxGraph g, string paramName, float[] data, long[] dims, int channelAxis);
-
-    /// <summary>The tensor the weight layer should read for its activation input <paramref name="tensor"/> at <paramref name="site"/>.</summary>
+    /// <summary>The tensor the layer reads for its activation input <paramref name="tensor"/> at <paramref name="site"/>.</summary>
     string Activation(OnnxGraph g, string tensor, string site);
+
+    /// <summary>The tensor the layer reads for weight <paramref name="paramName"/>, or null for a plain float initializer.</summary>
+    /// <param name="channelAxis">The output-channel axis of <paramref name="dims"/> (per-channel scales run along it).</param>
+    /// <param name="inputOffset">For a slice of a conv weight along its input channels (split convolution): where the slice starts.</param>
+    string? Weight(OnnxGraph g, string paramName, float[] data, long[] dims, int channelAxis, long inputOffset = 0);
+
+    /// <summary>The tensor the layer reads for its bias (after <see cref="Activation"/> and <see cref="Weight"/> of the same layer), or null for float.</summary>
+    string? Bias(OnnxGraph g, string paramName, float[] data, string site, string weightName);
 }

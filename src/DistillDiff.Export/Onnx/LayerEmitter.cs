@@ -32,10 +32,18 @@ public sealed class LayerEmitter
         return name;
     }
 
-    private string WeightTensor(string name, int channelAxis)
+    /// <summary>Activation, weight (output channels on axis 0) and bias inputs of a Conv or Gemm, in that order for the policy.</summary>
+    private List<string> WeightLayerInputs(string x, string prefix, string site)
     {
-        var (data, shape) = W.Get(name);
-        return Policy?.Weight(G, name, data, shape, channelAxis) ?? G.Floats(name, data, shape);
+        var input = Act(x, site);
+        var (data, shape) = W.Get(prefix + ".weight");
+        var inputs = new List<string> { input, Policy?.Weight(G, prefix + ".weight", data, shape, 0) ?? G.Floats(prefix + ".weight", data, shape) };
+        if (W.Has(prefix + ".bias"))
+        {
+            var (b, _) = W.Get(prefix + ".bias");
+            inputs.Add(Policy?.Bias(G, prefix + ".bias", b, site, prefix + ".weight") ?? FloatParam(prefix + ".bias"));
+        }
+        return inputs;
     }
 
     private string FloatParam(string name, params long[] dims)
@@ -49,9 +57,7 @@ public sealed class LayerEmitter
     /// <summary>y = x W^T + b for x [N, in] (Engine Linear), as Gemm with transB.</summary>
     public string Linear(string x, string prefix)
     {
-        var w = WeightTensor(prefix + ".weight", 0);
-        var inputs = new List<string> { Act(x, prefix + ":in"), w };
-        if (W.Has(prefix + ".bias")) inputs.Add(FloatParam(prefix + ".bias"));
+        var inputs = WeightLayerInputs(x, prefix, prefix + ":in");
         return G.Node("Gemm", inputs, prefix, Attr.Int("transB", 1));
     }
 
@@ -59,9 +65,7 @@ public sealed class LayerEmitter
     public string Conv(string x, string prefix, int stride = 1, int padding = 0, long groups = 1, string? site = null)
     {
         var (_, shape) = W.Get(prefix + ".weight");
-        var w = WeightTensor(prefix + ".weight", 0);
-        var inputs = new List<string> { Act(x, site ?? prefix + ":in"), w };
-        if (W.Has(prefix + ".bias")) inputs.Add(FloatParam(prefix + ".bias"));
+        var inputs = WeightLayerInputs(x, prefix, site ?? prefix + ":in");
         return G.Node("Conv", inputs, prefix,
             Attr.Ints("kernel_shape", shape[2], shape[3]), Attr.Ints("strides", stride, stride),
             Attr.Ints("pads", padding, padding, padding, padding), Attr.Ints("dilations", 1, 1), Attr.Int("group", groups));
@@ -85,11 +89,10 @@ public sealed class LayerEmitter
             var c = parts[p].Channels;
             var slice = new float[outCh * c];
             for (long o = 0; o < outCh; o++) Array.Copy(data, o * inCh + offset, slice, o * c, c);
-            offset += c;
-            var name = $"{prefix}.weight[:, part {p}]";
-            var w = Policy?.Weight(G, name, slice, [outCh, c, 1, 1], 0) ?? G.Floats(name, slice, outCh, c, 1, 1);
+            var w = Policy?.Weight(G, prefix + ".weight", slice, [outCh, c, 1, 1], 0, offset) ?? G.Floats($"{prefix}.weight[:, part {p}]", slice, outCh, c, 1, 1);
             var y = G.Node("Conv", [Act(parts[p].Tensor, $"{prefix}:in{p}"), w], prefix, Attr.Ints("kernel_shape", 1, 1));
             sum = sum is null ? y : G.Node("Add", [sum, y], prefix);
+            offset += c;
         }
         return W.Has(prefix + ".bias") ? G.Node("Add", [sum!, FloatParam(prefix + ".bias", outCh, 1, 1)], prefix) : sum!;
     }

@@ -83,6 +83,17 @@ public sealed class OnnxGraph
         return t.Name;
     }
 
+    /// <summary>An int32 initializer (quantized biases).</summary>
+    public string Int32s(string hint, int[] data, params long[] dims)
+    {
+        CheckCount(hint, data.Length, dims);
+        var t = new TensorProto { Name = Fresh(hint), DataType = (int)TensorProto.Types.DataType.Int32 };
+        t.Dims.AddRange(dims);
+        t.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(data.AsSpan()));
+        _graph.Initializer.Add(t);
+        return t.Name;
+    }
+
     /// <summary>A uint8 initializer (activation zero points).</summary>
     public string UInt8s(string hint, byte[] data, params long[] dims)
     {
@@ -119,6 +130,14 @@ public sealed class OnnxGraph
 
     public void Output(string name, TensorProto.Types.DataType type, long?[] dims, string?[] symbols) =>
         _graph.Output.Add(ValueInfo(name, type, dims, symbols));
+
+    /// <summary>Exposes an inner float tensor as an extra graph output of unknown shape (calibration reads it).</summary>
+    public void ExtraOutput(string name) =>
+        _graph.Output.Add(new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+        });
 
     /// <summary>Wraps the graph in a model with the opset import and string metadata.</summary>
     public ModelProto ToModel(IReadOnlyDictionary<string, string> metadata)
