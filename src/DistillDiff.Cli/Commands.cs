@@ -24,6 +24,7 @@ public static class Commands
         root.Subcommands.Add(Info());
         root.Subcommands.Add(List());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
         return root;
     }
 

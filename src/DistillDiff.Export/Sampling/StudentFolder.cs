@@ -74,7 +74,7 @@ public sealed class StudentFolder : IDisposable
                 ? [model.SampleChannels, size.GetInt32(), size.GetInt32()]
                 : [model.SampleChannels];
             var classes = (config as IClassConditionalConfig)?.NumClassEmbeds;
-            return new StudentFolder(folder, model, schedule, scheduleCfg, prediction, shape, Int(info, "sampling_steps"), classes);
+            return new StudentFolder(folder, model, schedule, scheduleCfg, prediction, shape, Int(info, "sampling_steps") ?? StepsFromName(folder), classes);
         }
         catch
         {
@@ -114,6 +114,13 @@ public sealed class StudentFolder : IDisposable
     }
 
     public void Dispose() => Model.Dispose();
+
+    /// <summary>Training publishes students as models/student-{N}steps; older folders have no sampling_steps in distilldiff.json.</summary>
+    private static int? StepsFromName(string folder)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(System.IO.Path.GetFileName(System.IO.Path.GetFullPath(folder).TrimEnd('/')), @"^student-(\d+)steps$");
+        return m.Success ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
 
     private static string? Str(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
     private static int? Int(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
