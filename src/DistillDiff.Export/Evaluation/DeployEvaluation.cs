@@ -43,7 +43,7 @@ public static class DeployEvaluation
         {
             rows.Add(r);
             log($"{r.Variant,-28} {r.Backend,-24} {string.Join("  ", r.Metrics.Select(kv => $"{kv.Key} {kv.Value:F4}"))}  " +
-                $"batch1 {Ms(r.MsPerSampleBatch1)}  batch64 {Ms(r.MsPerSampleBatch64)}");
+                $"batch1 {Ms(r.MsPerSampleBatch1)}  batch64 {Ms(r.MsPerSampleBatch64)}  {r.Kernels}");
         }
 
         // fp32 libtorch: exactly the training's evaluation.
@@ -54,7 +54,7 @@ public static class DeployEvaluation
 
         var fp32 = OnnxExporter.Export(student.Model).ToByteArray();
         using (var ort = new OrtNetwork(fp32, threads: threads))
-            Add(OrtRow("fp32", "ORT", ort, spec, evaluator, eval, data, repeats));
+            Add(OrtRow("fp32", "ORT", ort, spec, evaluator, eval, data, repeats) with { Kernels = Kernels(fp32) });
 
         var variants = new (QuantConfig Config, bool Int8)[]
         {
@@ -67,7 +67,8 @@ public static class DeployEvaluation
         {
             var (bytes, _) = QuantizeJob.Build(student.Model, spec, config, calibration, seed);
             using var ort = new OrtNetwork(bytes, optimize: int8, threads: threads);
-            Add(OrtRow(config.Label, int8 ? "ORT int8 kernels" : "ORT simulated (fake-quant)", ort, spec, evaluator, eval, data, repeats));
+            Add(OrtRow(config.Label, int8 ? "ORT int8 kernels" : "ORT simulated (fake-quant)", ort, spec, evaluator, eval, data, repeats)
+                with { Kernels = int8 ? Kernels(bytes) : null });
         }
 
         // Weight-only fake quantization in libtorch (activations float: the engine has no inter-layer hook).
@@ -88,15 +89,23 @@ public static class DeployEvaluation
     {
         var metricNames = rows.SelectMany(r => r.Metrics.Keys).Distinct().ToList();
         var sb = new StringBuilder();
-        sb.AppendLine($"| {title} | backend | {string.Join(" | ", metricNames)} | ms/sample, batch 1 | ms/sample, batch 64 |");
-        sb.AppendLine($"|---|---|{string.Concat(metricNames.Select(_ => "---:|"))}---:|---:|");
+        sb.AppendLine($"| {title} | backend | {string.Join(" | ", metricNames)} | ms/sample, batch 1 | ms/sample, batch 64 | weight-layer kernels ORT ran |");
+        sb.AppendLine($"|---|---|{string.Concat(metricNames.Select(_ => "---:|"))}---:|---:|---|");
         foreach (var r in rows)
-            sb.AppendLine($"| {r.Variant} | {r.Backend} | {string.Join(" | ", metricNames.Select(m => r.Metrics.TryGetValue(m, out var v) ? v.ToString("F4") : ""))} | {Ms(r.MsPerSampleBatch1)} | {Ms(r.MsPerSampleBatch64)} |");
+            sb.AppendLine($"| {r.Variant} | {r.Backend} | {string.Join(" | ", metricNames.Select(m => r.Metrics.TryGetValue(m, out var v) ? v.ToString("F4") : ""))} | {Ms(r.MsPerSampleBatch1)} | {Ms(r.MsPerSampleBatch64)} | {r.Kernels ?? ""} |");
         return sb.ToString();
     }
 
     public static void Save(IReadOnlyList<DeployRow> rows, string path) =>
         File.WriteAllText(path, JsonSerializer.Serialize(rows, SamplerSpec.Json));
+
+    /// <summary>The weight-layer ops (float and int8) in the graph ORT runs.</summary>
+    private static string Kernels(byte[] model)
+    {
+        var ops = OrtNetwork.OptimizedOps(model);
+        string[] weightOps = ["Conv", "Gemm", "MatMul", "FusedConv", "FusedGemm", "FusedMatMul", .. OrtNetwork.Int8Ops];
+        return string.Join(", ", weightOps.Where(ops.ContainsKey).Select(o => $"{o} {ops[o]}"));
+    }
 
     private static string Ms(double? v) => v is double d ? d.ToString(d < 1 ? "F3" : "F2") : "-";
 

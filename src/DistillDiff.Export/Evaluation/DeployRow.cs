@@ -6,4 +6,6 @@ namespace DistillDiff.Export.Evaluation;
 /// <param name="Metrics">The evaluation suite's metrics (fd_pool7 / swd_pool7 for images, swd / energy for 2-D).</param>
 /// <param name="MsPerSampleBatch1">Wall time of one whole N-step sample at batch 1, median of the repeats, in ms.</param>
 /// <param name="MsPerSampleBatch64">Wall time of an N-step batch of 64 divided by 64, median, in ms.</param>
-public sealed record DeployRow(string Variant, string Backend, IReadOnlyDictionary<string, double> Metrics, double? MsPerSampleBatch1, double? MsPerSampleBatch64);
+/// <param name="Kernels">For ORT rows: weight-layer kernels in the graph ORT runs, e.g. "QLinearConv 12, QGemm 4, Conv 0".</param>
+public sealed record DeployRow(string Variant, string Backend, IReadOnlyDictionary<string, double> Metrics, double? MsPerSampleBatch1, double? MsPerSampleBatch64,
+    string? Kernels = null);

@@ -28,6 +28,30 @@ public sealed class OrtNetwork : IDisposable
 
     public IReadOnlyList<string> InputNames { get; }
 
+    /// <summary>
+    /// Node counts by op type of the graph ONNX Runtime runs after its optimizations (e.g. QLinearConv, QGemm,
+    /// MatMulIntegerToFloat are int8 kernels), read from the optimized model it writes.
+    /// </summary>
+    public static Dictionary<string, int> OptimizedOps(byte[] model)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"distilldiff-ort-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            using (new OrtNetwork(model, optimize: true, threads: 1, optimizedModelPath: path))
+            {
+            }
+            return Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph.Node
+                .GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Ops of ONNX Runtime's int8 kernels (contrib and standard) counted by <see cref="OptimizedOps"/>.</summary>
+    public static readonly string[] Int8Ops = ["QLinearConv", "QGemm", "QLinearMatMul", "MatMulIntegerToFloat", "ConvInteger", "MatMulInteger", "DynamicQuantizeMatMul"];
+
     public bool TakesClassLabels => InputNames.Contains("class_labels");
 
     /// <summary>One forward pass; <paramref name="shape"/> is the sample's [B, ...].</summary>
