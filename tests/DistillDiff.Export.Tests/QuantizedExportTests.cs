@@ -53,7 +53,8 @@ public sealed class QuantizedExportTests : IDisposable
         foreach (var bits in new[] { 8, 4 })
         {
             var (bytes, policy) = QuantizeJob.Build(student.Model, spec, new QuantConfig(bits, null), 8, 1);
-            using var fq = TestNetworks.Create("mobile-unet", TestNetworks.SmallMobile());
+            using var fqFolder = StudentFolder.Load(student.Path);
+            var fq = fqFolder.Model;
             FakeQuantModel.LoadQuantizedWeights(fq, policy);
             using var ort = new OrtNetwork(bytes, optimize: false);
             using var scope = Torch.NewDisposeScope();
@@ -94,10 +95,13 @@ public sealed class QuantizedExportTests : IDisposable
         using var fp = new OrtNetwork(Google.Protobuf.MessageExtensions.ToByteArray(Onnx.OnnxExporter.Export(student.Model)));
         var f = fp.Run(x, [4, 1, 7, 7], ts, labels);
         var scale = f.Max(Math.Abs);
-        var kernelGap = a.Zip(b, (p, q) => Math.Abs(p - q)).Max();
-        var quantError = b.Zip(f, (p, q) => Math.Abs(p - q)).Max();
-        // int8 kernels and the float simulation of the same graph differ by requantization rounding only.
-        Assert.True(kernelGap < 0.05 * scale, $"int8 kernels vs simulation: {kernelGap} (output scale {scale})");
-        Assert.True(quantError < 0.2 * scale, $"W8A8 vs float: {quantError} (output scale {scale})");
+        var kernelGap = a.Zip(b, (p, q) => Math.Abs(p - q)).ToArray();
+        var quantError = b.Zip(f, (p, q) => Math.Abs(p - q)).ToArray();
+        // int8 kernels and the float simulation of the same graph differ by requantization rounding only: a conv
+        // output one step from a rounding boundary lands one uint8 level apart, and that travels on through the net.
+        Assert.True(kernelGap.Average() < 0.01 * scale && kernelGap.Max() < 0.15 * scale,
+            $"int8 kernels vs simulation: mean {kernelGap.Average()}, max {kernelGap.Max()} (output scale {scale})");
+        Assert.True(quantError.Average() < 0.05 * scale, $"W8A8 vs float: mean {quantError.Average()} (output scale {scale})");
+        Assert.True(kernelGap.Average() < quantError.Average(), "the kernels should differ from their simulation less than quantization differs from float");
     }
 }

@@ -14,6 +14,18 @@ public interface IQuantPolicy
     /// <summary>The tensor the layer reads for its activation input <paramref name="tensor"/> at <paramref name="site"/>.</summary>
     string Activation(OnnxGraph g, string tensor, string site);
 
+    /// <summary>
+    /// What consumers of a conv's output read: the output itself, or its Q→DQ. ONNX Runtime fuses DQ→Conv→Q into
+    /// QLinearConv only when the conv's output is quantized too (Gemm has no such need: QGemm may output float).
+    /// </summary>
+    string Output(OnnxGraph g, string tensor, string site);
+
+    /// <summary>
+    /// A tensor calibration should see without the graph quantizing it: the full output of a split conv, which the
+    /// unsplit (naive) variant quantizes as that conv's output.
+    /// </summary>
+    string Observe(OnnxGraph g, string tensor, string site);
+
     /// <summary>The tensor the layer reads for weight <paramref name="paramName"/>, or null for a plain float initializer.</summary>
     /// <param name="channelAxis">The output-channel axis of <paramref name="dims"/> (per-channel scales run along it).</param>
     /// <param name="inputOffset">For a slice of a conv weight along its input channels (split convolution): where the slice starts.</param>

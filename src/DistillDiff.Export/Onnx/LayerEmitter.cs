@@ -66,9 +66,10 @@ public sealed class LayerEmitter
     {
         var (_, shape) = W.Get(prefix + ".weight");
         var inputs = WeightLayerInputs(x, prefix, site ?? prefix + ":in");
-        return G.Node("Conv", inputs, prefix,
+        var y = G.Node("Conv", inputs, prefix,
             Attr.Ints("kernel_shape", shape[2], shape[3]), Attr.Ints("strides", stride, stride),
             Attr.Ints("pads", padding, padding, padding, padding), Attr.Ints("dilations", 1, 1), Attr.Int("group", groups));
+        return Policy?.Output(G, y, prefix + ":out") ?? y;
     }
 
     /// <summary>
@@ -91,10 +92,12 @@ public sealed class LayerEmitter
             for (long o = 0; o < outCh; o++) Array.Copy(data, o * inCh + offset, slice, o * c, c);
             var w = Policy?.Weight(G, prefix + ".weight", slice, [outCh, c, 1, 1], 0, offset) ?? G.Floats($"{prefix}.weight[:, part {p}]", slice, outCh, c, 1, 1);
             var y = G.Node("Conv", [Act(parts[p].Tensor, $"{prefix}:in{p}"), w], prefix, Attr.Ints("kernel_shape", 1, 1));
+            y = Policy?.Output(G, y, $"{prefix}:out{p}") ?? y;
             sum = sum is null ? y : G.Node("Add", [sum, y], prefix);
             offset += c;
         }
-        return W.Has(prefix + ".bias") ? G.Node("Add", [sum!, FloatParam(prefix + ".bias", outCh, 1, 1)], prefix) : sum!;
+        var result = W.Has(prefix + ".bias") ? G.Node("Add", [sum!, FloatParam(prefix + ".bias", outCh, 1, 1)], prefix) : sum!;
+        return Policy?.Observe(G, result, prefix + ":out") ?? result;
     }
 
     /// <summary>

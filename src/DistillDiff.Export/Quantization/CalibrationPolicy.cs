@@ -9,6 +9,7 @@ using DistillDiff.Export.Onnx;
 public sealed class CalibrationPolicy : IQuantPolicy
 {
     private readonly Dictionary<string, string> _sites = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _exposed = new(StringComparer.Ordinal);
 
     /// <summary>Site → tensor name in the calibration graph.</summary>
     public IReadOnlyDictionary<string, string> Sites => _sites;
@@ -17,9 +18,14 @@ public sealed class CalibrationPolicy : IQuantPolicy
 
     public string Activation(OnnxGraph g, string tensor, string site)
     {
-        if (_sites.TryAdd(site, tensor)) g.ExtraOutput(tensor);
+        // A conv's output site and the next conv's input site can be the same tensor: expose it once.
+        if (_sites.TryAdd(site, tensor) && _exposed.Add(tensor)) g.ExtraOutput(tensor);
         return tensor;
     }
+
+    public string Output(OnnxGraph g, string tensor, string site) => Activation(g, tensor, site);
+
+    public string Observe(OnnxGraph g, string tensor, string site) => Activation(g, tensor, site);
 
     public string? Weight(OnnxGraph g, string paramName, float[] data, long[] dims, int channelAxis, long inputOffset = 0) => null;
 

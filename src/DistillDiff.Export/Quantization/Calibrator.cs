@@ -24,7 +24,9 @@ public static class Calibrator
         var proto = OnnxExporter.Export(model, policy);
         using var ort = new OrtNetwork(proto.ToByteArray());
         var sites = policy.Sites.Keys.ToArray();
-        var tensors = sites.Select(s => policy.Sites[s]).ToArray();
+        var tensors = sites.Select(s => policy.Sites[s]).Distinct().ToArray();
+        var tensorIndex = tensors.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i, StringComparer.Ordinal);
+        var siteTensor = sites.Select(s => tensorIndex[policy.Sites[s]]).ToArray();
         var stats = sites.ToDictionary(s => s, _ => new ActivationStats(), StringComparer.Ordinal);
         var rng = new Random((int)(seed % int.MaxValue));
         using var gen = new Generator(seed);
@@ -45,7 +47,7 @@ public static class Calibrator
             {
                 var st = spec.Steps[i];
                 var outputs = ort.RunAll(z, shape, Enumerable.Repeat(st.Timestep, n).ToArray(), labels, tensors);
-                for (var k = 0; k < sites.Length; k++) stats[sites[k]].Add(outputs[k + 1], rng);
+                for (var k = 0; k < sites.Length; k++) stats[sites[k]].Add(outputs[siteTensor[k] + 1], rng);
                 if (i == spec.Steps.Count - 1) break;
                 var x0 = JsonSampler.X0(spec.Prediction, outputs[0], z, (float)st.Alpha, (float)st.Sigma, n, per);
                 float a = (float)st.Alpha, s = (float)st.Sigma, an = (float)st.AlphaNext!.Value, sn = (float)st.SigmaNext!.Value;

@@ -15,6 +15,7 @@ public sealed class QdqPolicy : IQuantPolicy
     private readonly Dictionary<string, float[]> _weightScales = new(StringComparer.Ordinal);
     private readonly Dictionary<string, QuantParams> _siteParams = new(StringComparer.Ordinal);
     private readonly List<WeightSlice> _fakeQuant = new();
+    private readonly Dictionary<string, QuantParams> _dequantized = new(StringComparer.Ordinal);
 
     /// <summary>A quantized weight (or a slice of one along input channels) as the quantized graph computes with it.</summary>
     public sealed record WeightSlice(string Param, long InputOffset, long[] Dims, float[] Values);
@@ -35,9 +36,25 @@ public sealed class QdqPolicy : IQuantPolicy
     /// <summary>The activation parameters the graph used, by site (for reports and tests).</summary>
     public IReadOnlyDictionary<string, QuantParams> UsedActivations => _siteParams;
 
+    public string Observe(OnnxGraph g, string tensor, string site) => tensor;
+
+    public string Output(OnnxGraph g, string tensor, string site)
+    {
+        if (!_config.QuantizeConvOutputs) return tensor;
+        var dq = Activation(g, tensor, site);
+        _dequantized[dq] = _siteParams[site];
+        return dq;
+    }
+
     public string Activation(OnnxGraph g, string tensor, string site)
     {
         if (_config.ActivationBits is null) return tensor;
+        // Already the DequantizeLinear of a conv output: a second Q/DQ of the same values would only add rounding.
+        if (_dequantized.TryGetValue(tensor, out var existing))
+        {
+            _siteParams[site] = existing;
+            return tensor;
+        }
         if (!_activations.TryGetValue(site, out var p)) throw new InvalidOperationException($"quantization: no calibration range for activation site '{site}'");
         _siteParams[site] = p;
         var scale = g.Scalar(site + ".scale", p.Scale);
