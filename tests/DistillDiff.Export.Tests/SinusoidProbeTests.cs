@@ -26,12 +26,12 @@ public class SinusoidProbeTests
             for (var j = 0; j < dim; j++)
             {
                 var arg = ts[r] * freqs[j]; // the float32 product, as the exported graph computes it
-                var v = kinds[j] switch { SinusoidProbe.ColumnKind.Sin => Math.Sin(arg), SinusoidProbe.ColumnKind.Cos => Math.Cos(arg), _ => 0 };
+                var v = kinds[j] switch { SinusoidColumn.Sin => Math.Sin(arg), SinusoidColumn.Cos => Math.Cos(arg), _ => 0 };
                 Assert.True(Math.Abs(v - expected[r * dim + j]) < 1e-6, $"t = {ts[r]}, column {j}: {v} vs {expected[r * dim + j]}");
             }
-        Assert.Equal(dim % 2 == 1 ? 1 : 0, kinds.Count(k => k == SinusoidProbe.ColumnKind.Zero));
+        Assert.Equal(dim % 2 == 1 ? 1 : 0, kinds.Count(k => k == SinusoidColumn.Zero));
         // freq_0 = exp(0) = 1 whatever the shift; the first column is cos when flipped.
-        Assert.Equal(flip ? SinusoidProbe.ColumnKind.Cos : SinusoidProbe.ColumnKind.Sin, kinds[0]);
+        Assert.Equal(flip ? SinusoidColumn.Cos : SinusoidColumn.Sin, kinds[0]);
         Assert.Equal(1f, freqs[0]);
     }
 
@@ -47,7 +47,7 @@ public class SinusoidProbeTests
             return Torch.Cat([s.Narrow(1, 0, 1), c.Narrow(1, 0, 1), s.Narrow(1, 1, 1), c.Narrow(1, 1, 1)], 1);
         }
         var (kinds, freqs) = SinusoidProbe.Probe(Features);
-        Assert.Equal([SinusoidProbe.ColumnKind.Sin, SinusoidProbe.ColumnKind.Cos, SinusoidProbe.ColumnKind.Sin, SinusoidProbe.ColumnKind.Cos], kinds);
+        Assert.Equal([SinusoidColumn.Sin, SinusoidColumn.Cos, SinusoidColumn.Sin, SinusoidColumn.Cos], kinds);
         Assert.Equal([0.3f, 0.3f, 0.001f, 0.001f], freqs);
     }
 

@@ -159,12 +159,12 @@ public sealed class LayerEmitter
     /// Sinusoidal timestep features as probed from the model's function (<see cref="SinusoidProbe"/>): per column,
     /// sin(t f_j), cos(t f_j) or 0, from the float32 product t f_j.
     /// </summary>
-    public string Sinusoid(string timesteps, SinusoidProbe.ColumnKind[] kinds, float[] freqs, string hint)
+    public string Sinusoid(string timesteps, SinusoidColumn[] kinds, float[] freqs, string hint)
     {
         var dim = kinds.Length;
         var args = G.Node("Mul", [G.Node("Unsqueeze", [timesteps, Const(1)], hint), G.Floats(hint + ".freqs", freqs, 1, dim)], hint);
-        var sinMask = kinds.Select(k => k == SinusoidProbe.ColumnKind.Sin ? 1f : 0f).ToArray();
-        var cosMask = kinds.Select(k => k == SinusoidProbe.ColumnKind.Cos ? 1f : 0f).ToArray();
+        var sinMask = kinds.Select(k => k == SinusoidColumn.Sin ? 1f : 0f).ToArray();
+        var cosMask = kinds.Select(k => k == SinusoidColumn.Cos ? 1f : 0f).ToArray();
         // A mask multiply and add of exact zeros leaves every selected value bit for bit.
         var s = G.Node("Mul", [G.Node("Sin", [args], hint), G.Floats(hint + ".sin_mask", sinMask, 1, dim)], hint);
         var c = G.Node("Mul", [G.Node("Cos", [args], hint), G.Floats(hint + ".cos_mask", cosMask, 1, dim)], hint);

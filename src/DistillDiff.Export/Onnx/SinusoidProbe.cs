@@ -11,10 +11,8 @@ using DistillDiff.Engine;
 /// </summary>
 public static class SinusoidProbe
 {
-    public enum ColumnKind { Zero, Sin, Cos }
-
     /// <summary>Kinds and float32 frequencies of the columns of <paramref name="features"/>(timesteps [B]) → [B, dim].</summary>
-    public static (ColumnKind[] Kinds, float[] Frequencies) Probe(Func<Tensor, Tensor> features)
+    public static (SinusoidColumn[] Kinds, float[] Frequencies) Probe(Func<Tensor, Tensor> features)
     {
         const int maxDoublings = 24; // t = 2^24 is still exact in float32
         var ts = new float[maxDoublings + 2];
@@ -31,11 +29,11 @@ public static class SinusoidProbe
         }
         double V(int row, int col) => values[row * dim + col];
 
-        var kinds = new ColumnKind[dim];
+        var kinds = new SinusoidColumn[dim];
         for (var j = 0; j < dim; j++)
         {
             var allZero = Enumerable.Range(0, ts.Length).All(r => V(r, j) == 0);
-            kinds[j] = allZero ? ColumnKind.Zero : Math.Abs(V(0, j) - 1) < 1e-6 ? ColumnKind.Cos : Math.Abs(V(0, j)) < 1e-6 ? ColumnKind.Sin
+            kinds[j] = allZero ? SinusoidColumn.Zero : Math.Abs(V(0, j) - 1) < 1e-6 ? SinusoidColumn.Cos : Math.Abs(V(0, j)) < 1e-6 ? SinusoidColumn.Sin
                 : throw new NotSupportedException($"sinusoid probe: feature column {j} is {V(0, j)} at t = 0, neither sin nor cos of t f");
         }
 
@@ -45,11 +43,11 @@ public static class SinusoidProbe
         Array.Fill(partner, -1);
         for (var j = 0; j < dim; j++)
         {
-            if (kinds[j] != ColumnKind.Sin || partner[j] >= 0) continue;
+            if (kinds[j] != SinusoidColumn.Sin || partner[j] >= 0) continue;
             var match = -1;
             for (var c = 0; c < dim && match < 0; c++)
             {
-                if (kinds[c] != ColumnKind.Cos || partner[c] >= 0) continue;
+                if (kinds[c] != SinusoidColumn.Cos || partner[c] >= 0) continue;
                 var ok = true;
                 // Rows up to t = 2^10 keep the argument small, so float32 sin and cos are accurate to ~1e-7.
                 for (var r = 0; r <= 11 && ok; r++) ok = Math.Abs(V(r, j) * V(r, j) + V(r, c) * V(r, c) - 1) < 1e-5;
@@ -61,7 +59,7 @@ public static class SinusoidProbe
             freqs[j] = freqs[match] = Unwrap(ts, r => V(r, j), r => V(r, match));
         }
         for (var j = 0; j < dim; j++)
-            if (kinds[j] == ColumnKind.Cos && partner[j] < 0)
+            if (kinds[j] == SinusoidColumn.Cos && partner[j] < 0)
                 throw new NotSupportedException($"sinusoid probe: cos column {j} has no sin column of the same frequency");
         return (kinds, freqs);
     }

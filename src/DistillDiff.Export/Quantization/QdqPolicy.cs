@@ -14,14 +14,11 @@ public sealed class QdqPolicy : IQuantPolicy
     private readonly IReadOnlyDictionary<string, QuantParams> _activations;
     private readonly Dictionary<string, float[]> _weightScales = new(StringComparer.Ordinal);
     private readonly Dictionary<string, QuantParams> _siteParams = new(StringComparer.Ordinal);
-    private readonly List<WeightSlice> _fakeQuant = new();
+    private readonly List<QuantizedWeight> _fakeQuant = new();
     private readonly Dictionary<string, QuantParams> _dequantized = new(StringComparer.Ordinal);
 
-    /// <summary>A quantized weight (or a slice of one along input channels) as the quantized graph computes with it.</summary>
-    public sealed record WeightSlice(string Param, long InputOffset, long[] Dims, float[] Values);
-
     /// <summary>Every weight the graph quantized, dequantized: what a libtorch fake-quantized model loads.</summary>
-    public IReadOnlyList<WeightSlice> FakeQuantWeights => _fakeQuant;
+    public IReadOnlyList<QuantizedWeight> FakeQuantWeights => _fakeQuant;
 
     /// <param name="activations">Calibrated parameters per site (unused when activations stay float).</param>
     public QdqPolicy(QuantConfig config, IReadOnlyDictionary<string, QuantParams> activations)
@@ -69,7 +66,7 @@ public sealed class QdqPolicy : IQuantPolicy
         var (levels, scales) = WeightQuantizer.Quantize(data, dims, channelAxis, bits, _config.WeightRange);
         _weightScales[paramName] = scales;
         var inner = dims.Skip(channelAxis + 1).Aggregate(1L, (a, b) => a * b);
-        _fakeQuant.Add(new WeightSlice(paramName, inputOffset, dims, levels.Select((q, i) => q * scales[i / inner % scales.Length]).ToArray()));
+        _fakeQuant.Add(new QuantizedWeight(paramName, inputOffset, dims, levels.Select((q, i) => q * scales[i / inner % scales.Length]).ToArray()));
         var q = g.Int8s(paramName + ".levels", levels, dims);
         var s = g.Floats(paramName + ".scales", scales, scales.Length);
         var zp = g.Int8s(paramName + ".zero_points", new sbyte[scales.Length], scales.Length);
