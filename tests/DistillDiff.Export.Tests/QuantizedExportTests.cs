@@ -104,4 +104,23 @@ public sealed class QuantizedExportTests : IDisposable
         Assert.True(quantError.Average() < 0.05 * scale, $"W8A8 vs float: mean {quantError.Average()} (output scale {scale})");
         Assert.True(kernelGap.Average() < quantError.Average(), "the kernels should differ from their simulation less than quantization differs from float");
     }
+
+    [Fact]
+    public void QuantizeWritesAQdqModelAndASamplerJsonThatSampleTogether()
+    {
+        var folder = _folders.Create("q", "mobile-unet", TestNetworks.SmallMobile(), "v", "cosine_logsnr", 2);
+        var message = QuantizeJob.Run(folder, new QuantConfig(4, 8), null, null, calibration: 8, seed: 0);
+        Assert.Contains("W4A8", message);
+        var spec = SamplerSpec.Load(Path.Combine(folder, "onnx", "model.w4a8.sampler.json"));
+        Assert.Equal("model.w4a8.onnx", spec.Model);
+        var bytes = File.ReadAllBytes(Path.Combine(folder, "onnx", spec.Model));
+        Assert.Equal("W4A8 (mse/mse, split)", ModelProto.Parser.ParseFrom(bytes).MetadataProps.Single(p => p.Key == "distilldiff.quantization").Value);
+        using var ort = new OrtNetwork(bytes);
+        var x = JsonSampler.Sample(ort, spec, Enumerable.Range(0, 2 * 49).Select(i => MathF.Sin(i)).ToArray(), 2, [3, 4]);
+        Assert.Equal(2 * 49, x.Length);
+        Assert.All(x, v => Assert.True(float.IsFinite(v)));
+
+        var e = Assert.Throws<ArgumentException>(() => QuantizeJob.Run(folder, new QuantConfig(3, 8), null, null, 8, 0));
+        Assert.Contains("--weights 3", e.Message);
+    }
 }
