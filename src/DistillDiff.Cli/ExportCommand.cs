@@ -13,7 +13,7 @@ internal static class ExportCommand
         var steps = new Option<int?>("--steps") { Description = "sampling steps for sampler.json (default: the steps the student was distilled for)" };
         var output = new Option<string?>("--out") { Description = "output folder (default: <model-folder>/onnx)" };
         var cmd = new Command("export", "the network as ONNX (opset 17, dynamic batch) plus sampler.json, for apps without DistillDiff") { folder, format, steps, output };
-        cmd.SetAction(p => Commands.Guard(() =>
+        cmd.SetAction(p => CommandErrors.Guard(() =>
             Console.WriteLine(ExportJob.Run(p.GetValue(folder)!, p.GetValue(format)!, p.GetValue(steps), p.GetValue(output)))));
         return cmd;
     }

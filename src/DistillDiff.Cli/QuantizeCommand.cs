@@ -29,7 +29,7 @@ internal static class QuantizeCommand
         {
             folder, weights, activations, range, noSplit, steps, calibration, seed, output, evaluate, runDir, evalSamples, repeats,
         };
-        cmd.SetAction(p => Commands.Guard(() =>
+        cmd.SetAction(p => CommandErrors.Guard(() =>
         {
             var dir = p.GetValue(folder)!;
             if (p.GetValue(evaluate))

@@ -4,7 +4,6 @@ using DistillDiff.Engine;
 using DistillDiff.Export.Runtime;
 using DistillDiff.Export.Sampling;
 using DistillDiff.Training.Evaluation;
-using DistillDiff.Training.Sampling;
 
 /// <summary>Sampling through ONNX Runtime driven by sampler.json against DistillDiff's own N-step sampler.</summary>
 public sealed class SamplerJsonTests : IDisposable
@@ -29,7 +28,7 @@ public sealed class SamplerJsonTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void OrtDrivenBySamplerJsonReproducesContinuousDdim(string type, string prediction, int steps)
+    public void OrtDrivenBySamplerJsonReproducesThePdSampler(string type, string prediction, int steps)
     {
         var folder = Folder(type, prediction, steps);
         var message = ExportJob.Run(folder, "onnx", null, null);
@@ -46,9 +45,9 @@ public sealed class SamplerJsonTests : IDisposable
         var labels = spec.ClassConditional ? Enumerable.Range(0, batch).Select(i => (long)(i % spec.NumClasses!.Value)).ToArray() : null;
 
         using var scope = Torch.NewDisposeScope();
-        // ContinuousDdim draws its starting noise first from the generator: the same seed gives the app the same z.
+        // The pd sampler draws its starting noise first from the generator: the same seed gives the app the same z.
         using var gen = new Generator(5);
-        var expected = ContinuousDdim.Sample(student.Denoiser(), steps, shape, labels is null ? null : Torch.FromArray(labels, batch), gen).ToArray<float>();
+        var expected = student.SamplePd(steps, batch, labels is null ? null : Torch.FromArray(labels, batch), gen).ToArray<float>();
         using var gen2 = new Generator(5);
         var noise = Torch.Randn(shape, gen2).ToArray<float>();
         var actual = JsonSampler.Sample(ort, spec, noise, batch, labels);
@@ -59,7 +58,7 @@ public sealed class SamplerJsonTests : IDisposable
         // Relative to the samples' scale once it exceeds 1: an untrained epsilon network's x0 = (z - sigma eps) / alpha
         // reaches ~1/alpha(1) ~ 150 at the first step, where float32 differences grow with it.
         Assert.True(maxDiff < 1e-4 * Math.Max(1, scale),
-            $"{type}/{prediction}/{steps} steps: max |ORT sampler - ContinuousDdim| = {maxDiff:E2} (sample scale {scale:F3})");
+            $"{type}/{prediction}/{steps} steps: max |ORT sampler - pd sampler| = {maxDiff:E2} (sample scale {scale:F3})");
     }
 
     [Fact]
@@ -69,7 +68,7 @@ public sealed class SamplerJsonTests : IDisposable
         ExportJob.Run(folder, "onnx", 2, Path.Combine(_folders.Root, "out"));
         var reference = Path.Combine(_folders.Root, "sample.png");
         // What `distilldiff sample <folder> --steps 2 --count 9 --seed 3 --label 1 --out ...` does.
-        CheckpointSampler.Run(folder, 2, "pd", reference, 9, 3, "cpu", 1);
+        SampleCommand.Run(folder, 2, "pd", reference, 9, 3, "cpu", 1);
 
         var spec = SamplerSpec.Load(Path.Combine(_folders.Root, "out", ExportJob.SamplerFile));
         using var ort = new OrtNetwork(File.ReadAllBytes(Path.Combine(_folders.Root, "out", spec.Model)));

@@ -1,6 +1,9 @@
 namespace DistillDiff.Export.Tests;
 
 using System.Text.Json;
+using DistillDiff.Diffusion.Parameterisation;
+using DistillDiff.Diffusion.Samplers;
+using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Engine;
 using DistillDiff.Models;
 using DistillDiff.Models.Checkpoints;
@@ -28,6 +31,9 @@ internal sealed class StudentFolders : IDisposable
             ["model_type"] = modelType,
         };
         File.WriteAllText(Path.Combine(dir, ModelSetup.InfoFile), JsonSerializer.Serialize(info));
+        // As ModelSetup.SaveFolder publishes it (diffusers' DDIMScheduler settings of this schedule, clip_sample off).
+        PublishedSchedulerConfig.Write(Path.Combine(dir, "scheduler_config.json"),
+            new NoiseScheduleConfig(schedule, 1000, 1e-4, 0.02, zeroSnr), PredictionNames.Parse(prediction));
         return dir;
     }
 

@@ -3,7 +3,8 @@ namespace DistillDiff.Diffusion.Samplers;
 /// <summary>
 /// Schedulers by short name or by diffusers _class_name, so a scheduler_config.json names its own sampler:
 /// ddpm (DDPMScheduler), ddim (DDIMScheduler), euler (EulerDiscreteScheduler), heun (HeunDiscreteScheduler),
-/// dpmpp_2m (DPMSolverMultistepScheduler), few_step (FewStepScheduler; also "x0_renoise").
+/// dpmpp_2m (DPMSolverMultistepScheduler), few_step (FewStepScheduler; also "x0_renoise"), pd (ContinuousDdimScheduler:
+/// DDIM on t = i / n, what progressive-distillation students are trained for).
 /// </summary>
 public static class SamplerRegistry
 {
@@ -18,6 +19,7 @@ public static class SamplerRegistry
         new("dpmpp_2m", DpmSolverMultistepScheduler.DiffusersClassName, c => new DpmSolverMultistepScheduler(c)),
         new("few_step", FewStepScheduler.DiffusersClassName, c => new FewStepScheduler(c)),
         new("x0_renoise", FewStepScheduler.DiffusersClassName, c => new FewStepScheduler(c)),
+        new("pd", ContinuousDdimScheduler.DiffusersClassName, c => new ContinuousDdimScheduler(c)),
     ];
 
     public static IReadOnlyList<string> Names => Entries.Select(e => e.Name).ToList();
@@ -33,7 +35,32 @@ public static class SamplerRegistry
     {
         var doc = SchedulerConfigJson.Read(path);
         if (doc.ClassName is null) throw new InvalidDataException($"{path}: no _class_name, so no scheduler to build");
-        return Create(doc.ClassName, doc.Config);
+        try
+        {
+            return Create(doc.ClassName, doc.Config);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Sampler <paramref name="name"/> configured from a scheduler_config.json written for any class, as diffusers'
+    /// X.from_config(file) does: X's defaults, then the file's values of the keys X takes (a DDPM file's clip_sample does
+    /// not reach Euler, and without timestep_spacing in the file Euler spaces by its own linspace).</summary>
+    public static IScheduler FromFile(string path, string name, Func<SchedulerConfig, SchedulerConfig>? adjust = null)
+    {
+        var doc = SchedulerConfigJson.Read(path);
+        var entry = Find(name);
+        try
+        {
+            var config = doc.ConfigFor(entry.ClassName);
+            return entry.Create(adjust is null ? config : adjust(config));
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
     }
 
     /// <summary>Writes the scheduler's scheduler_config.json (diffusers' save_config).</summary>

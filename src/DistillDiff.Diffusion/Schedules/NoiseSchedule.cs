@@ -41,8 +41,8 @@ public abstract class NoiseSchedule
     /// <summary>alpha-bar_n = prod_{i &lt;= n} (1 - beta_i) = alpha_t^2 at t = (n + 1) / N (a copy).</summary>
     public double[] AlphasCumprod => (double[])_alphasCumprod.Clone();
 
-    /// <summary>The continuous time of training index n: t = (n + 1) / N.</summary>
-    public double TimeOf(long timestep) => (timestep + 1.0) / NumTrainTimesteps;
+    /// <summary>The continuous time of training index n (fractional n too): t = (n + 1) / N.</summary>
+    public double TimeOf(double timestep) => (timestep + 1.0) / NumTrainTimesteps;
 
     /// <summary>lambda(t) = log(alpha_t^2 / sigma_t^2); +inf at a clean end, -inf at a zero-SNR end.</summary>
     public abstract double LogSnr(double t);
@@ -81,6 +81,26 @@ public abstract class NoiseSchedule
         var sigma = lambda.Neg().Sigmoid().Sqrt().To(t.DType);
         scope.MoveOut(alpha, sigma);
         return (alpha, sigma);
+    }
+
+    /// <summary>
+    /// The forward process at continuous times: z_t = alpha_t x + sigma_t eps (Kingma et al. 2021, eq. 1), with t [B]
+    /// and alpha_t, sigma_t broadcast over each sample's dims. The schedulers' AddNoise is the same at training indices.
+    /// </summary>
+    public Tensor AddNoise(Tensor x, Tensor eps, Tensor t)
+    {
+        using var scope = Torch.NewDisposeScope();
+        var (alpha, sigma) = AlphaSigma(t);
+        return scope.MoveOut(PerSample(alpha, x) * x + PerSample(sigma, x) * eps);
+    }
+
+    /// <summary>[B] coefficients as [B, 1, ..., 1] against a [B, ...] sample.</summary>
+    private static Tensor PerSample(Tensor c, Tensor like)
+    {
+        var shape = new long[like.Dim];
+        Array.Fill(shape, 1L);
+        shape[0] = -1;
+        return c.To(like.DType).Reshape(shape);
     }
 
     /// <summary>lambda of a float64 tensor, in float64; the tensor views above convert dtypes around it.</summary>

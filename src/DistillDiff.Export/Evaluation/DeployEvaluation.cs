@@ -36,7 +36,7 @@ public static class DeployEvaluation
         using var student = StudentFolder.Load(folder);
         var nSteps = steps ?? student.DistilledSteps ?? throw new ArgumentException($"{folder}: pass --steps");
         var spec = student.Spec(nSteps);
-        using var evaluator = new Evaluator(data, eval, Device.CPU, spec.ClassConditional);
+        using var evaluator = new Evaluator(data, eval, Device.CPU, spec.ClassConditional, job.Diffusion.ToSchedulerConfig());
         var threads = Torch.NumThreads;
         var rows = new List<DeployRow>();
         void Add(DeployRow r)
@@ -48,9 +48,9 @@ public static class DeployEvaluation
 
         // fp32 libtorch: exactly the training's evaluation.
         var denoiser = student.Denoiser();
-        var (metrics, samples) = evaluator.Evaluate(denoiser, nSteps);
+        var (metrics, samples) = evaluator.Evaluate(denoiser, "pd", nSteps);
         samples.Dispose();
-        Add(new DeployRow("fp32", "libtorch", metrics, LatencyTorch(denoiser, spec, 1, repeats), LatencyTorch(denoiser, spec, 64, Math.Max(1, repeats / 5))));
+        Add(new DeployRow("fp32", "libtorch", metrics, LatencyTorch(student, spec, 1, repeats), LatencyTorch(student, spec, 64, Math.Max(1, repeats / 5))));
 
         var fp32 = OnnxExporter.Export(student.Model).ToByteArray();
         using (var ort = new OrtNetwork(fp32, threads: threads))
@@ -77,7 +77,7 @@ public static class DeployEvaluation
             var (_, policy) = QuantizeJob.Build(student.Model, spec, config, calibration, seed);
             using var fq = StudentFolder.Load(folder);
             FakeQuantModel.LoadQuantizedWeights(fq.Model, policy);
-            var (m, s) = evaluator.Evaluate(fq.Denoiser(), nSteps);
+            var (m, s) = evaluator.Evaluate(fq.Denoiser(), "pd", nSteps);
             s.Dispose();
             Add(new DeployRow(config.Label, "libtorch fake-quant", m, null, null));
         }
@@ -146,13 +146,13 @@ public static class DeployEvaluation
         return Median(repeats, () => JsonSampler.Sample(ort, spec, z, batch, labels)) / batch;
     }
 
-    private static double LatencyTorch(Diffusion.Parameterisation.Denoiser denoiser, SamplerSpec spec, int batch, int repeats)
+    private static double LatencyTorch(StudentFolder student, SamplerSpec spec, int batch, int repeats)
     {
         using var labels = spec.ClassConditional ? Torch.Zeros([batch], DType.Int64) : null;
         return Median(repeats, () =>
         {
             using var gen = new Generator(0);
-            using var x = ContinuousDdim.Sample(denoiser, spec.NumSteps, [batch, .. spec.SampleShape], labels, gen);
+            using var x = student.SamplePd(spec.NumSteps, batch, labels, gen);
         }) / batch;
     }
 

@@ -39,6 +39,28 @@ public sealed class StudentFolder : IDisposable
 
     public Denoiser Denoiser() => new(Model, Schedule, Prediction);
 
+    /// <summary>
+    /// Settings of the project's samplers on this model (as the training's DiffusionConfig.ToSchedulerConfig): the
+    /// exact schedule and the parameterisation ("both" samples through its x head, as an x0 prediction).
+    /// </summary>
+    public SchedulerConfig PdSchedulerConfig() => new()
+    {
+        NumTrainTimesteps = ScheduleConfig.NumTrainTimesteps,
+        BetaSchedule = ScheduleConfig.Name,
+        BetaStart = ScheduleConfig.BetaStart,
+        BetaEnd = ScheduleConfig.BetaEnd,
+        RescaleBetasZeroSnr = ScheduleConfig.RescaleZeroTerminalSnr,
+        TrainedBetas = ScheduleConfig.TrainedBetas,
+        PredictionType = PredictionNames.ToName(Prediction == Prediction.Both ? Prediction.Sample : Prediction),
+        TimestepSpacing = "trailing",
+        ClipSample = false,
+        SetAlphaToOne = true,
+    };
+
+    /// <summary>The N-step "pd" sampler (what `distilldiff sample` and the training's evaluation run) on the model folder's samples.</summary>
+    public Tensor SamplePd(int steps, long batch, Tensor? labels, Generator gen) =>
+        Sampling.Sample(Denoiser(), SamplerRegistry.Create("pd", PdSchedulerConfig()), steps, [batch, .. SampleShape], labels, gen);
+
     public static StudentFolder Load(string folder, Device? device = null)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: model folder not found");

@@ -10,7 +10,13 @@ using DistillDiff.Formats.Plots;
 /// </summary>
 public sealed class StepCurve
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    // A metric of a collapsed model can be NaN or infinite; it is recorded ("NaN") rather than ending the run.
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
     private readonly string _path;
     private readonly List<StepCurvePoint> _points;
 
@@ -31,23 +37,20 @@ public sealed class StepCurve
         File.Move(tmp, _path, overwrite: true);
     }
 
-    /// <summary>Series of the plots: the teacher's DDIM curve, and the students joined into one distilled curve.</summary>
+    /// <summary>Series of the plots, by each point's series (the teacher's curve; the progressive students joined into one).</summary>
     public IEnumerable<(string Metric, IReadOnlyList<PlotSeries> Series)> Plots()
     {
         var metrics = _points.SelectMany(p => p.Metrics.Keys).Distinct().OrderBy(m => m, StringComparer.Ordinal);
         foreach (var metric in metrics)
         {
             var series = _points.Where(p => p.Metrics.ContainsKey(metric))
-                .GroupBy(SeriesName)
+                .GroupBy(p => p.SeriesName)
                 .Select(g => g.OrderBy(p => p.Steps).ToList())
-                .Select(ps => new PlotSeries(SeriesName(ps[0]), ps.Select(p => (double)p.Steps).ToArray(), ps.Select(p => p.Metrics[metric]).ToArray()))
+                .Select(ps => new PlotSeries(ps[0].SeriesName, ps.Select(p => (double)p.Steps).ToArray(), ps.Select(p => p.Metrics[metric]).ToArray()))
                 .ToList();
             yield return (metric, series);
         }
     }
-
-    private static string SeriesName(StepCurvePoint p) =>
-        p.Model.StartsWith("student", StringComparison.Ordinal) ? "distilled students" : $"{p.Model} ({p.Sampler})";
 
     public void SavePlots(string dir, string title)
     {

@@ -1,33 +1,40 @@
 namespace DistillDiff.Training.Runs;
 
 using DistillDiff.Formats.Plots;
+using DistillDiff.Training.Methods;
 
 /// <summary>
-/// Loss curves from metrics.jsonl: the teacher's loss, and the distillation rounds on one global-step axis with a
-/// series per round (each round's loss restarts: a new student, a new target), both smoothed as TensorBoard does.
+/// Loss curves from metrics.jsonl, one SVG per plot the phases name (<see cref="LossPlot"/>): a series per phase when
+/// several phases share a plot (progressive rounds: each restarts with a new student and target), a series per loss
+/// name when a phase logs several (generator, discriminator, R1, ...), smoothed as TensorBoard does.
 /// </summary>
 public static class LossPlots
 {
-    public static void Save(RunDirectory run)
+    public static void Save(RunDirectory run, IReadOnlyList<(string Phase, LossPlot Plot)> phases)
     {
         if (!File.Exists(run.Metrics)) return;
-        var rows = MetricsLog.Read(run.Metrics).Where(r => r.Values.ContainsKey("loss")).ToList();
-        var byPhase = rows.GroupBy(r => r.Phase).ToList();
-        var teacher = byPhase.Where(g => g.Key == "teacher").Select(g => Series("teacher", g)).ToList();
-        if (teacher.Count > 0)
-            SvgPlot.Save(Path.Combine(run.Plots, "loss_teacher.svg"), teacher,
-                new PlotOptions("teacher training loss", "step", "loss", LogY: true, Smoothing: 0.8));
-        var rounds = byPhase.Where(g => g.Key.StartsWith("distill-", StringComparison.Ordinal))
-            .OrderByDescending(g => int.Parse(g.Key["distill-".Length..], System.Globalization.CultureInfo.InvariantCulture))
-            .Select(g => Series($"{g.Key["distill-".Length..]}-step student", g)).ToList();
-        if (rounds.Count > 0)
-            SvgPlot.Save(Path.Combine(run.Plots, "loss_distill.svg"), rounds,
-                new PlotOptions("progressive distillation loss per round", "step within round", "loss", LogY: true, Smoothing: 0.8));
+        var rows = MetricsLog.Read(run.Metrics).ToList();
+        foreach (var group in phases.GroupBy(p => p.Plot.File))
+        {
+            var members = group.ToList();
+            var series = new List<PlotSeries>();
+            foreach (var (phase, plot) in members)
+            {
+                var own = rows.Where(r => r.Phase == phase).OrderBy(r => r.Step).ToList();
+                var names = own.SelectMany(r => r.Values.Keys).Where(IsLoss).Distinct().ToList();
+                foreach (var name in names)
+                {
+                    var points = own.Where(r => r.Values.ContainsKey(name)).ToList();
+                    var label = names.Count == 1 ? plot.Label : members.Count == 1 ? name : $"{plot.Label}: {name}";
+                    series.Add(new PlotSeries(label, points.Select(r => (double)r.Step).ToArray(), points.Select(r => r.Values[name]).ToArray()));
+                }
+            }
+            if (series.Count == 0) continue;
+            var first = members[0].Plot;
+            SvgPlot.Save(Path.Combine(run.Plots, first.File), series,
+                new PlotOptions(first.Title, members.Count > 1 ? "step within phase" : "step", "loss", LogY: first.LogY, Smoothing: 0.8));
+        }
     }
 
-    private static PlotSeries Series(string name, IEnumerable<(string Phase, long Step, Dictionary<string, double> Values)> rows)
-    {
-        var list = rows.OrderBy(r => r.Step).ToList();
-        return new PlotSeries(name, list.Select(r => (double)r.Step).ToArray(), list.Select(r => r.Values["loss"]).ToArray());
-    }
+    private static bool IsLoss(string name) => !name.StartsWith("lr", StringComparison.Ordinal) && !name.StartsWith("grad_norm", StringComparison.Ordinal);
 }

@@ -1,20 +1,20 @@
-namespace DistillDiff.Training.Sampling;
+namespace DistillDiff.Training.Evaluation;
 
 using System.Text.Json;
 using DistillDiff.Diffusion.Parameterisation;
 using DistillDiff.Diffusion.Samplers;
 using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Engine;
+using DistillDiff.Models;
 using DistillDiff.Models.Checkpoints;
-using DistillDiff.Training.Evaluation;
 using DistillDiff.Training.Trainers;
 
 /// <summary>
-/// `distilldiff sample`: loads a published model folder and draws a picture of samples. Sampler "pd" is the
-/// continuous-time DDIM a distilled student was trained for (t = i/N); any SamplerRegistry name (ddim, dpmpp_2m,
-/// euler, ...) uses the folder's scheduler_config.json with that scheduler.
+/// `distilldiff sample`: loads a published model folder and draws a picture of samples with any SamplerRegistry
+/// name ("pd", the continuous-time DDIM progressive students are trained for; "few_step" for adversarial students;
+/// ddim, dpmpp_2m, euler, ...), built from the folder's scheduler_config.json.
 /// </summary>
-public static class CheckpointSampler
+public static class SampleCommand
 {
     public static string Run(string folder, int steps, string sampler, string outPath, int count, ulong seed, string device, int? label)
     {
@@ -23,8 +23,17 @@ public static class CheckpointSampler
         var info = File.Exists(infoPath)
             ? JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(infoPath))!
             : new Dictionary<string, JsonElement>();
-        var (model, _) = ModelFolder.Load(folder, dev);
+        var (model, modelConfig) = ModelFolder.Load(folder, dev);
         using var _m = model;
+        if (label is int wanted)
+        {
+            // Checked here, not by the embedding lookup deep inside the model ("index out of range in self").
+            var classes = (modelConfig as IClassConditionalConfig)?.NumClassEmbeds ?? 0;
+            if (classes <= 0)
+                throw new ArgumentException($"--label {wanted}: the model in {folder} is not class-conditional");
+            if (wanted < 0 || wanted >= classes)
+                throw new ArgumentException($"--label must be between 0 and {classes - 1} (the model has {classes} classes), got {wanted}");
+        }
         model.Eval();
         var schedulerPath = Path.Combine(folder, "scheduler_config.json");
         var scheduleCfg = new NoiseScheduleConfig(
@@ -49,19 +58,24 @@ public static class CheckpointSampler
         using var scope = Torch.NewDisposeScope();
         var shape = SampleShape(model, count, folder);
         var labels = label is int l ? Torch.Full([count], l, DType.Int64, dev) : null;
-        Tensor samples;
-        if (sampler == "pd")
+        SchedulerConfig Adjust(SchedulerConfig c)
         {
-            samples = ContinuousDdim.Sample(denoiser, steps, shape, labels, gen);
+            c = c with { PredictionType = PredictionNames.ToName(prediction == Prediction.Both ? Prediction.Sample : prediction) };
+            // The project's own samplers (pd, few_step) run on the model's exact schedule from distilldiff.json: the
+            // scheduler_config.json may hold it only as trained_betas, for diffusers' sake.
+            return DiffusersSchedulerClasses.IsDiffusersClass(SamplerRegistry.ClassNameOf(sampler)) || !info.ContainsKey("schedule")
+                ? c
+                : c with
+                {
+                    BetaSchedule = scheduleCfg.Name, NumTrainTimesteps = scheduleCfg.NumTrainTimesteps, BetaStart = scheduleCfg.BetaStart,
+                    BetaEnd = scheduleCfg.BetaEnd, RescaleBetasZeroSnr = scheduleCfg.RescaleZeroTerminalSnr, TrainedBetas = null,
+                };
         }
-        else
-        {
-            var config = (scheduler?.Config ?? new SchedulerConfig()) with
-            {
-                PredictionType = PredictionNames.ToName(prediction == Prediction.Both ? Prediction.Sample : prediction),
-            };
-            samples = Diffusion.Samplers.Sampling.Sample(denoiser, SamplerRegistry.Create(sampler, config), steps, shape, labels, gen);
-        }
+        // diffusers' X.from_config: the file read for the chosen class, with that class's defaults.
+        var chosen = scheduler is null
+            ? SamplerRegistry.Create(sampler, Adjust(SchedulerConfig.ForClass(SamplerRegistry.ClassNameOf(sampler))))
+            : SamplerRegistry.FromFile(schedulerPath, sampler, Adjust);
+        var samples = Diffusion.Samplers.Sampling.Sample(denoiser, chosen, steps, shape, labels, gen);
         SamplePicture.Save(samples, outPath);
         return $"{count} samples from {folder} in {steps} steps ({sampler}) -> {outPath}";
     }

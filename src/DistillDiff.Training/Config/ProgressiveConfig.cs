@@ -4,17 +4,17 @@ using DistillDiff.Recipes;
 using DistillDiff.Training.Losses;
 
 /// <summary>
-/// The `distill:` section for progressive distillation (Salimans &amp; Ho 2022): the teacher samples in
+/// The `distill:` section for distill.method progressive (the default; Salimans &amp; Ho 2022): the teacher samples in
 /// <see cref="StartSteps"/> DDIM steps; each round trains a student for half as many, until <see cref="EndSteps"/>.
-/// Variant prodiff (Huang et al. 2022) means x0 prediction, L1 loss and no SNR weighting.
+/// Variant pro_diff (Huang et al. 2022) means x0 prediction, L1 loss and no SNR weighting.
 /// </summary>
-public sealed record DistillConfig
+public sealed record ProgressiveConfig
 {
     public DistillVariant Variant { get; init; } = DistillVariant.SalimansHo;
-    [Positive] public int StartSteps { get; init; } = 64;
-    [Positive] public int EndSteps { get; init; } = 1;
-    [Positive] public int UpdatesPerRound { get; init; } = 1000;
-    [Positive] public int BatchSize { get; init; } = 128;
+    [Range(2, 65536)] public int StartSteps { get; init; } = 64;
+    [Range(1, 32768)] public int EndSteps { get; init; } = 1;
+    [Range(1, 1e9)] public int UpdatesPerRound { get; init; } = 1000;
+    [Range(1, 65536)] public int BatchSize { get; init; } = 128;
     /// <summary>Adam learning rate at the start of each round, decayed linearly to 0 over the round.</summary>
     [Positive] public double Lr { get; init; } = 5e-5;
     [Range(0, 1)] public double WeightDecay { get; init; }
@@ -25,4 +25,8 @@ public sealed record DistillConfig
     public LossWeighting? Weighting { get; init; }
     /// <summary>Default: l2 (Salimans &amp; Ho), l1 (ProDiff).</summary>
     public LossNorm? Loss { get; init; }
+
+    public LossWeighting ResolvedWeighting => Weighting ?? (Variant == DistillVariant.ProDiff ? LossWeighting.Constant : LossWeighting.SnrTrunc);
+
+    public LossNorm ResolvedLoss => Loss ?? (Variant == DistillVariant.ProDiff ? LossNorm.L1 : LossNorm.L2);
 }
