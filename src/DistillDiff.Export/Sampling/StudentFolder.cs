@@ -106,7 +106,7 @@ public sealed class StudentFolder : IDisposable
     }
 
     /// <summary>
-    /// The N-step sampler's numbers, computed as ContinuousDdim and Denoiser compute them: t_i = i / N, the network's
+    /// The N-step sampler's numbers, computed as the pd sampler and Denoiser compute them: t_i = i / N, the network's
     /// timestep t * N_train - 1 in float32, alpha and sigma from the schedule.
     /// </summary>
     public SamplerSpec Spec(int steps, string modelFile = "model.onnx")
