@@ -71,6 +71,12 @@ public sealed class Evaluator : IDisposable
     public void SavePicture(Tensor samples, string path)
     {
         if (_config.GridSamples > 0) SamplePicture.Save(samples, path, _config.GridSamples);
+        if (!IsImage && samples.Dim == 2 && samples.Size(1) == 2)
+        {
+            using var scope = Torch.NewDisposeScope();
+            Plots.DensityChart.Save(Path.ChangeExtension(path, null) + "_density", samples.Float().Cpu().Contiguous().ToArray<float>(),
+                _reference.Contiguous().ToArray<float>(), Path.GetFileNameWithoutExtension(path));
+        }
     }
 
     // Energy distance is O(N^2): a 1,000-point subset keeps it cheap and still stable.
