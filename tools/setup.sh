@@ -11,7 +11,8 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 # OpenBLAS: Debian's libtorch calls the generic libblas.so.3, which is the slow reference BLAS unless this
 # package points it at OpenBLAS (about 18x faster matmuls here).
 # fonts-dejavu-core: ScottPlot draws plot text with a system font (SkiaSharp finds none on a bare Debian).
-packages=(cmake g++ make dataset-fashion-mnist libopenblas0-pthread fonts-dejavu-core)
+# chromium: the run-report test renders report.html headless and checks the console and a screenshot.
+packages=(cmake g++ make dataset-fashion-mnist libopenblas0-pthread fonts-dejavu-core chromium)
 [ -z "${LIBTORCH:-}" ] && packages+=(libtorch-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

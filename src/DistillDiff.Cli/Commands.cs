@@ -9,6 +9,7 @@ using DistillDiff.Engine.Nn;
 using DistillDiff.Models;
 using DistillDiff.Models.Checkpoints;
 using DistillDiff.Recipes;
+using DistillDiff.Training.Classifier;
 using DistillDiff.Training.Sampling;
 using DistillDiff.Training.Trainers;
 
@@ -23,6 +24,8 @@ public static class Commands
         root.Subcommands.Add(Sample());
         root.Subcommands.Add(Info());
         root.Subcommands.Add(List());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         return root;
     }
 
@@ -36,6 +39,7 @@ public static class Commands
         cmd.SetAction(p => Guard(() =>
         {
             var r = RecipeLoader.Load(p.GetValue(recipe)!, p.GetValue(set) ?? []);
+            if (ClassifierTraining.IsClassifierRecipe(r)) { ClassifierTraining.Run(r, p.GetValue(runDir)); return; }
             using var job = TrainingJob.Start(r, p.GetValue(overwrite), p.GetValue(runDir));
             job.Execute();
         }));
@@ -99,7 +103,7 @@ public static class Commands
     }
 
     /// <summary>Errors a user can act on are printed as one message and exit code 1, not as a stack trace.</summary>
-    private static int Guard(Action action)
+    internal static int Guard(Action action)
     {
         try
         {

@@ -31,9 +31,14 @@ public sealed class StepCurve
         File.Move(tmp, _path, overwrite: true);
     }
 
-    /// <summary>Series of the plots: the teacher's DDIM curve, and the students joined into one distilled curve.</summary>
+    /// <summary>Series of the plots: one line per model and sampler, except that students measured only at their own
+    /// step count (as training does) are joined into one "distilled students" line per sampler.</summary>
     public IEnumerable<(string Metric, IReadOnlyList<ChartSeries> Series)> Plots()
     {
+        var singleStep = _points.GroupBy(p => (p.Model, p.Sampler)).Where(g => g.Select(p => p.Steps).Distinct().Count() == 1)
+            .Select(g => g.Key).ToHashSet();
+        string SeriesName(StepCurvePoint p) => p.Model.StartsWith("student", StringComparison.Ordinal) && singleStep.Contains((p.Model, p.Sampler))
+            ? $"distilled students ({p.Sampler})" : $"{p.Model} ({p.Sampler})";
         var metrics = _points.SelectMany(p => p.Metrics.Keys).Distinct().OrderBy(m => m, StringComparer.Ordinal);
         foreach (var metric in metrics)
         {
@@ -45,9 +50,6 @@ public sealed class StepCurve
             yield return (metric, series);
         }
     }
-
-    private static string SeriesName(StepCurvePoint p) =>
-        p.Model.StartsWith("student", StringComparison.Ordinal) ? "distilled students" : $"{p.Model} ({p.Sampler})";
 
     /// <summary>plots/step_curve_&lt;metric&gt;.png and .svg: one line per model/sampler, steps on a log₂ axis.</summary>
     public void SavePlots(string dir, string title)

@@ -39,6 +39,7 @@ public static class Charts
         plot.YLabel(options.YLabel);
         var palette = new ScottPlot.Palettes.Category10();
         var xs = new List<double>();
+        var ys = new List<double>();
         for (var i = 0; i < series.Count; i++)
         {
             var s = series[i];
@@ -47,6 +48,7 @@ public static class Charts
             var (x, y) = Plottable(s.X, s.Y, options);
             if (x.Length == 0) continue;
             xs.AddRange(x);
+            ys.AddRange(y);
             var raw = plot.Add.Scatter(x, y, smooth ? color.WithAlpha(0.25) : color);
             raw.MarkerSize = x.Length <= 32 ? 6 : 0;
             raw.LineWidth = smooth ? 1 : 2;
@@ -64,17 +66,8 @@ public static class Charts
             }
         }
         if (options.Log2X) plot.Axes.Bottom.TickGenerator = PowerTicks(xs, 2);
-        if (options.LogY)
-        {
-            var ticks = new ScottPlot.TickGenerators.NumericAutomatic
-            {
-                LabelFormatter = v => Math.Pow(10, v).ToString("G3", CultureInfo.InvariantCulture),
-                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-                IntegerTicksOnly = true,
-            };
-            plot.Axes.Left.TickGenerator = ticks;
-        }
-        if (series.Count > 0) plot.ShowLegend();
+        if (options.LogY) plot.Axes.Left.TickGenerator = DecadeTicks(ys);
+        if (series.Count > 0) plot.ShowLegend(Edge.Right); // outside the data area: never hides a point
         return plot;
     }
 
@@ -99,6 +92,24 @@ public static class Charts
         var keep = Enumerable.Range(0, x.Length)
             .Where(i => double.IsFinite(x[i]) && double.IsFinite(y[i]) && (!o.Log2X || x[i] > 0) && (!o.LogY || y[i] > 0)).ToArray();
         return (keep.Select(i => o.Log2X ? Math.Log2(x[i]) : x[i]).ToArray(), keep.Select(i => o.LogY ? Math.Log10(y[i]) : y[i]).ToArray());
+    }
+
+    // Labelled ticks at 1, 2 and 5 times each power of ten in range (so a range under one decade still has labels),
+    // unlabelled minor ticks at the other integers.
+    private static ScottPlot.TickGenerators.NumericManual DecadeTicks(List<double> logs)
+    {
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        if (logs.Count == 0) return ticks;
+        double lo = logs.Min(), hi = logs.Max();
+        for (var k = (int)Math.Floor(lo) - 1; k <= (int)Math.Ceiling(hi); k++)
+            for (var m = 1; m <= 9; m++)
+            {
+                var at = k + Math.Log10(m);
+                if (at < lo - 0.3 || at > hi + 0.3) continue;
+                if (m is 1 or 2 or 5) ticks.AddMajor(at, (m * Math.Pow(10, k)).ToString("G3", CultureInfo.InvariantCulture));
+                else ticks.AddMinor(at);
+            }
+        return ticks;
     }
 
     // Ticks at every integer log₂ position in range, labelled 2^k (1, 2, 4, ... 1024).

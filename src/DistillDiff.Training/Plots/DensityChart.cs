@@ -8,7 +8,7 @@ using ScottPlot;
 /// </summary>
 public static class DensityChart
 {
-    public const int Bins = 120;
+    public const int Bins = 64;
 
     /// <param name="samples">Interleaved x, y of the samples.</param>
     /// <param name="data">Interleaved x, y of data points (at most the first 2,000 are drawn).</param>
@@ -38,7 +38,7 @@ public static class DensityChart
         var dy = new double[n];
         for (var i = 0; i < n; i++) (dx[i], dy[i]) = (data[2 * i], data[2 * i + 1]);
         var points = plot.Add.ScatterPoints(dx, dy, Colors.OrangeRed.WithAlpha(0.6));
-        points.MarkerSize = 2;
+        points.MarkerSize = 3;
         points.LegendText = $"data ({n})";
         plot.Axes.SetLimits(-extent, extent, -extent, extent);
         plot.ShowLegend();

@@ -1,0 +1,109 @@
+namespace DistillDiff.Training.Sampling;
+
+using System.Text.Json;
+using DistillDiff.Diffusion.Parameterisation;
+using DistillDiff.Diffusion.Samplers;
+using DistillDiff.Diffusion.Schedules;
+using DistillDiff.Engine;
+using DistillDiff.Models;
+using DistillDiff.Models.Checkpoints;
+using DistillDiff.Training.Evaluation;
+using DistillDiff.Training.Trainers;
+
+/// <summary>
+/// A published model folder loaded for sampling: the network, its denoiser (schedule + parameterisation from
+/// distilldiff.json, else scheduler_config.json), and any registered sampler by name. Sampler "pd" is the
+/// continuous-time DDIM a distilled student was trained for (t = i/N).
+/// </summary>
+public sealed class LoadedModel : IDisposable
+{
+    private readonly IScheduler? _scheduler;
+
+    private LoadedModel(string folder, DenoiserBackbone model, Denoiser denoiser, IScheduler? scheduler, long[] sampleShape, int numClasses)
+    {
+        (Folder, Model, Denoiser, _scheduler, SampleShape, NumClasses) = (folder, model, denoiser, scheduler, sampleShape, numClasses);
+    }
+
+    public string Folder { get; }
+
+    /// <summary>The folder's name: teacher, student-4steps, ...</summary>
+    public string Name => Path.GetFileName(Path.TrimEndingDirectorySeparator(Folder));
+
+    public DenoiserBackbone Model { get; }
+
+    public Denoiser Denoiser { get; }
+
+    /// <summary>One sample's shape without the batch dim: [C, H, W] or [D].</summary>
+    public long[] SampleShape { get; }
+
+    /// <summary>Class labels the model takes (0 for an unconditional model).</summary>
+    public int NumClasses { get; }
+
+    public bool IsImage => SampleShape.Length == 3;
+
+    public static LoadedModel Load(string folder, Device device)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"model folder '{folder}' does not exist");
+        var infoPath = Path.Combine(folder, ModelSetup.InfoFile);
+        var info = File.Exists(infoPath)
+            ? JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(infoPath))!
+            : new Dictionary<string, JsonElement>();
+        var (model, config) = ModelFolder.Load(folder, device);
+        try
+        {
+            model.Eval();
+            var scheduleCfg = new NoiseScheduleConfig(
+                Str(info, "schedule") ?? "linear",
+                Int(info, "num_train_timesteps") ?? 1000,
+                Dbl(info, "beta_start") ?? 1e-4,
+                Dbl(info, "beta_end") ?? 0.02,
+                info.TryGetValue("rescale_zero_terminal_snr", out var z) && z.ValueKind == JsonValueKind.True);
+            IScheduler? scheduler = null;
+            var schedulerPath = Path.Combine(folder, "scheduler_config.json");
+            if (File.Exists(schedulerPath))
+            {
+                scheduler = SamplerRegistry.FromFile(schedulerPath);
+                if (!info.ContainsKey("schedule")) scheduleCfg = scheduler.Config.ToScheduleConfig();
+            }
+            var prediction = Str(info, "prediction") is { } p ? PredictionNames.Parse(p)
+                : scheduler?.PredictionType ?? throw new InvalidDataException($"{folder}: neither {ModelSetup.InfoFile} nor scheduler_config.json says what the model predicts");
+            var denoiser = new Denoiser(model, ScheduleRegistry.Create(scheduleCfg), prediction);
+            var numClasses = config is IClassConditionalConfig { NumClassEmbeds: int n and > 0 } ? n : 0;
+            return new LoadedModel(folder, model, denoiser, scheduler, ReadSampleShape(model, folder), numClasses);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Draws samples in <paramref name="steps"/> steps with sampler "pd" or any SamplerRegistry name.</summary>
+    public Tensor Sample(string sampler, int steps, long count, Tensor? labels, Generator gen)
+    {
+        long[] shape = [count, .. SampleShape];
+        if (sampler == "pd") return ContinuousDdim.Sample(Denoiser, steps, shape, labels, gen);
+        if (!SamplerRegistry.Names.Contains(sampler))
+            throw new ArgumentException($"unknown sampler '{sampler}' (expected pd or one of: {string.Join(", ", SamplerRegistry.Names)})");
+        var config = (_scheduler?.Config ?? new SchedulerConfig()) with
+        {
+            PredictionType = PredictionNames.ToName(Denoiser.Prediction == Prediction.Both ? Prediction.Sample : Denoiser.Prediction),
+        };
+        return Diffusion.Samplers.Sampling.Sample(Denoiser, SamplerRegistry.Create(sampler, config), steps, shape, labels, gen);
+    }
+
+    private static long[] ReadSampleShape(DenoiserBackbone model, string folder)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ModelFolder.ConfigFile)));
+        var root = doc.RootElement;
+        if (root.TryGetProperty("sample_size", out var size) && size.ValueKind == JsonValueKind.Number)
+            return [model.SampleChannels, size.GetInt32(), size.GetInt32()];
+        return [model.SampleChannels];
+    }
+
+    public void Dispose() => Model.Dispose();
+
+    private static string? Str(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    private static int? Int(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+    private static double? Dbl(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+}
