@@ -10,7 +10,8 @@ using DistillDiff.Models;
 using DistillDiff.Models.Checkpoints;
 using DistillDiff.Recipes;
 using DistillDiff.Training.Classifier;
-using DistillDiff.Training.Sampling;
+using DistillDiff.Training.Evaluation;
+using DistillDiff.Training.Methods;
 using DistillDiff.Training.Trainers;
 
 /// <summary>The `distilldiff` command line: train, resume, sample, info, list.</summary>
@@ -62,14 +63,14 @@ public static class Commands
     {
         var checkpoint = new Argument<string>("checkpoint") { Description = "a model folder, e.g. checkpoints/quickstart/models/student-1steps" };
         var steps = new Option<int>("--steps") { Description = "sampling steps", Required = true };
-        var sampler = new Option<string>("--sampler") { Description = "pd (continuous DDIM, what students were distilled for) or " + string.Join(", ", SamplerRegistry.Names), DefaultValueFactory = _ => "pd" };
+        var sampler = new Option<string>("--sampler") { Description = "a sampler: " + string.Join(", ", SamplerRegistry.Names) + " (pd: the continuous DDIM progressive students are distilled for; few_step: adversarial students)", DefaultValueFactory = _ => "pd" };
         var output = new Option<string>("--out") { Description = "output PNG", Required = true };
         var count = new Option<int>("--count") { Description = "number of samples", DefaultValueFactory = _ => 64 };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
         var label = new Option<int?>("--label") { Description = "class label for class-conditional models" };
         var cmd = new Command("sample", "draw samples from a model folder into a PNG") { checkpoint, steps, sampler, output, count, seed, device, label };
-        cmd.SetAction(p => Guard(() => Console.WriteLine(CheckpointSampler.Run(p.GetValue(checkpoint)!, p.GetValue(steps), p.GetValue(sampler)!,
+        cmd.SetAction(p => Guard(() => Console.WriteLine(SampleCommand.Run(p.GetValue(checkpoint)!, p.GetValue(steps), p.GetValue(sampler)!,
             p.GetValue(output)!, p.GetValue(count), p.GetValue(seed), p.GetValue(device)!, p.GetValue(label)))));
         return cmd;
     }
@@ -90,13 +91,14 @@ public static class Commands
 
     private static Command List()
     {
-        var cmd = new Command("list", "registered models, schedules, samplers, trainers and data sets");
+        var cmd = new Command("list", "registered models, schedules, samplers, training methods and data sets");
         cmd.SetAction(_ => Guard(() =>
         {
             Console.WriteLine($"models     {string.Join(", ", ModelRegistry.Names)}");
             Console.WriteLine($"schedules  {string.Join(", ", ScheduleRegistry.Names)}");
-            Console.WriteLine($"samplers   pd, {string.Join(", ", SamplerRegistry.Names)}");
-            Console.WriteLine("trainers   teacher (denoising), progressive (distill.variant: salimans_ho | prodiff)");
+            Console.WriteLine($"samplers   {string.Join(", ", SamplerRegistry.Names)}");
+            Console.WriteLine("methods    teacher: denoising");
+            foreach (var m in MethodRegistry.All) Console.WriteLine($"           distill.method {m.Name}: {m.Summary}");
             Console.WriteLine($"datasets   {string.Join(", ", DatasetRegistry.Default.Names)}");
         }));
         return cmd;

@@ -17,7 +17,7 @@ public class ConfigErrorTests
     public void UnknownKeyIsRefusedWithFileKeyAndSuggestion()
     {
         var e = Refuse("", "teacher.learning_rate=1e-3");
-        Assert.Equal("--set teacher.learning_rate=1e-3: unknown key 'teacher.learning_rate' (expected one of: batch_size, checkpoint, ema_decay, grad_clip, loss, lr, steps, warmup_steps, weight_decay, weighting)", e.Message);
+        Assert.Equal("--set teacher.learning_rate=1e-3: unknown key 'teacher.learning_rate' (expected one of: batch_size, checkpoint, ema_decay, grad_clip, loss, lr, steps, train_if_missing, warmup_steps, weight_decay, weighting)", e.Message);
     }
 
     [Fact]

@@ -25,9 +25,11 @@ public class ShippedRecipeTests
     public void ProDiffRecipeMeansX0L1AndNoWeighting()
     {
         var job = JobConfig.From(RecipeLoader.Load(Recipe("fmnist-prodiff.yaml")));
-        Assert.Equal(DistillVariant.ProDiff, job.Distill!.Variant);
-        Assert.Equal(LossNorm.L1, job.Defaults.DistillLoss);
-        Assert.Equal(LossWeighting.Constant, job.Defaults.DistillWeighting);
+        var pd = job.DistillAs<ProgressiveConfig>()!;
+        Assert.Equal("progressive", job.Method);
+        Assert.Equal(DistillVariant.ProDiff, pd.Variant);
+        Assert.Equal(LossNorm.L1, pd.ResolvedLoss);
+        Assert.Equal(LossWeighting.Constant, pd.ResolvedWeighting);
         Assert.Equal("sample", job.Diffusion.Prediction);
     }
 

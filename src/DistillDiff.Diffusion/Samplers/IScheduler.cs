@@ -39,6 +39,10 @@ public interface IScheduler
     /// <summary>One step from <paramref name="timestep"/> to the next entry of Timesteps (or to the data after the last).</summary>
     Tensor Step(Tensor modelOutput, long timestep, Tensor sample, Generator? gen = null);
 
+    /// <summary>The continuous time the denoiser is evaluated at for an entry of Timesteps: t = (n + 1) / N for
+    /// training indices; a scheduler whose grid is not made of training indices ("pd") maps its own.</summary>
+    double TimeOf(long timestep) => Schedule.TimeOf(timestep);
+
     /// <summary>Noises clean samples to the given per-sample training indices [B] (int64), in the scheduler's sample space.</summary>
     Tensor AddNoise(Tensor originalSamples, Tensor noise, Tensor timesteps);
 }

@@ -3,7 +3,8 @@ namespace DistillDiff.Diffusion.Samplers;
 /// <summary>
 /// Schedulers by short name or by diffusers _class_name, so a scheduler_config.json names its own sampler:
 /// ddpm (DDPMScheduler), ddim (DDIMScheduler), euler (EulerDiscreteScheduler), heun (HeunDiscreteScheduler),
-/// dpmpp_2m (DPMSolverMultistepScheduler), few_step (FewStepScheduler; also "x0_renoise").
+/// dpmpp_2m (DPMSolverMultistepScheduler), few_step (FewStepScheduler; also "x0_renoise"), pd (ContinuousDdimScheduler:
+/// DDIM on t = i / n, what progressive-distillation students are trained for).
 /// </summary>
 public static class SamplerRegistry
 {
@@ -18,6 +19,7 @@ public static class SamplerRegistry
         new("dpmpp_2m", DpmSolverMultistepScheduler.DiffusersClassName, c => new DpmSolverMultistepScheduler(c)),
         new("few_step", FewStepScheduler.DiffusersClassName, c => new FewStepScheduler(c)),
         new("x0_renoise", FewStepScheduler.DiffusersClassName, c => new FewStepScheduler(c)),
+        new("pd", ContinuousDdimScheduler.DiffusersClassName, c => new ContinuousDdimScheduler(c)),
     ];
 
     public static IReadOnlyList<string> Names => Entries.Select(e => e.Name).ToList();

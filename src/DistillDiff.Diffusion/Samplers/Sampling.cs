@@ -27,7 +27,7 @@ public static class Sampling
         foreach (var n in scheduler.Timesteps)
         {
             using var scope = Torch.NewDisposeScope();
-            var t = schedule.TimeOf(n);
+            var t = scheduler.TimeOf(n);
             var z = scheduler.ScaleModelInput(x, n);
             using var output = denoiser.Predict(z, Torch.Full([batch], t, dtype, gen.Device), labels);
             var modelOutput = Conversions.Target(scheduler.PredictionType, output.X0, output.Eps, z, schedule.Alpha(t), schedule.Sigma(t));

@@ -83,6 +83,26 @@ public abstract class NoiseSchedule
         return (alpha, sigma);
     }
 
+    /// <summary>
+    /// The forward process at continuous times: z_t = alpha_t x + sigma_t eps (Kingma et al. 2021, eq. 1), with t [B]
+    /// and alpha_t, sigma_t broadcast over each sample's dims. The schedulers' AddNoise is the same at training indices.
+    /// </summary>
+    public Tensor AddNoise(Tensor x, Tensor eps, Tensor t)
+    {
+        using var scope = Torch.NewDisposeScope();
+        var (alpha, sigma) = AlphaSigma(t);
+        return scope.MoveOut(PerSample(alpha, x) * x + PerSample(sigma, x) * eps);
+    }
+
+    /// <summary>[B] coefficients as [B, 1, ..., 1] against a [B, ...] sample.</summary>
+    private static Tensor PerSample(Tensor c, Tensor like)
+    {
+        var shape = new long[like.Dim];
+        Array.Fill(shape, 1L);
+        shape[0] = -1;
+        return c.To(like.DType).Reshape(shape);
+    }
+
     /// <summary>lambda of a float64 tensor, in float64; the tensor views above convert dtypes around it.</summary>
     protected abstract Tensor LogSnr64(Tensor t);
 

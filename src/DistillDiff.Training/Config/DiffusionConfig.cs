@@ -1,6 +1,7 @@
 namespace DistillDiff.Training.Config;
 
 using DistillDiff.Diffusion.Parameterisation;
+using DistillDiff.Diffusion.Samplers;
 using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Recipes;
 
@@ -20,4 +21,25 @@ public sealed record DiffusionConfig
     public NoiseScheduleConfig ToScheduleConfig() => new(Schedule, NumTrainTimesteps, BetaStart, BetaEnd, RescaleZeroTerminalSnr);
 
     public Prediction ParsePrediction() => PredictionNames.Parse(Prediction);
+
+    /// <summary>
+    /// Scheduler settings for sampling this model with any registered sampler: its schedule, trailing spacing, no
+    /// clipping, and its parameterisation ("both" is handed over as its mixed x0 prediction, which diffusers calls sample).
+    /// </summary>
+    public SchedulerConfig ToSchedulerConfig()
+    {
+        var prediction = ParsePrediction();
+        return new SchedulerConfig
+        {
+            NumTrainTimesteps = NumTrainTimesteps,
+            BetaSchedule = Schedule,
+            BetaStart = BetaStart,
+            BetaEnd = BetaEnd,
+            RescaleBetasZeroSnr = RescaleZeroTerminalSnr,
+            PredictionType = PredictionNames.ToName(prediction == Diffusion.Parameterisation.Prediction.Both ? Diffusion.Parameterisation.Prediction.Sample : prediction),
+            TimestepSpacing = "trailing",
+            ClipSample = false,
+            SetAlphaToOne = true,
+        };
+    }
 }

@@ -1,5 +1,7 @@
 namespace DistillDiff.Training.Distillation;
 
+using DistillDiff.Diffusion.Parameterisation;
+using DistillDiff.Diffusion.Samplers;
 using DistillDiff.Engine;
 
 /// <summary>
@@ -31,34 +33,17 @@ public static class ProgressiveTarget
         var (a2, s2) = Broadcast(alphaSigma(t2), z);
 
         var x = teacherX(z, t);
-        var z1 = DdimStep(z, x, a, s, a1, s1);
+        var z1 = DdimUpdate.Step(z, x, a, s, a1, s1);
         var x1 = teacherX(z1, t1);
-        var z2 = DdimStep(z1, x1, a1, s1, a2, s2);
+        var z2 = DdimUpdate.Step(z1, x1, a1, s1, a2, s2);
 
         var ratio = s2 / s;
         var solved = (z2 - ratio * z) / (a2 - ratio * a);
         // t'' = 0 exactly (the last student step): take the teacher's x prediction, as the paper does.
         var isLast = t2.Le(0.0);
-        var target = Torch.Where(Reshape(isLast, z), x1, solved);
+        var target = Torch.Where(Conversions.AsSampleShape(isLast, z), x1, solved);
         return scope.MoveOut(target);
     }
 
-    /// <summary>Deterministic DDIM (eta = 0) from (z_t, x_hat) at (alpha_t, sigma_t) to time s.</summary>
-    public static Tensor DdimStep(Tensor z, Tensor xHat, Tensor alpha, Tensor sigma, Tensor alphaNext, Tensor sigmaNext)
-    {
-        using var scope = Torch.NewDisposeScope();
-        var eps = (z - alpha * xHat) / sigma;
-        return scope.MoveOut(alphaNext * xHat + sigmaNext * eps);
-    }
-
-    private static (Tensor, Tensor) Broadcast((Tensor Alpha, Tensor Sigma) p, Tensor like) => (Reshape(p.Alpha, like), Reshape(p.Sigma, like));
-
-    /// <summary>[B] → [B, 1, 1, ...] so per-example values broadcast over the sample's dims.</summary>
-    public static Tensor Reshape(Tensor perExample, Tensor like)
-    {
-        var shape = new long[like.Dim];
-        Array.Fill(shape, 1L);
-        shape[0] = -1;
-        return perExample.Reshape(shape);
-    }
+    private static (Tensor, Tensor) Broadcast((Tensor Alpha, Tensor Sigma) p, Tensor like) => (Conversions.AsSampleShape(p.Alpha, like), Conversions.AsSampleShape(p.Sigma, like));
 }

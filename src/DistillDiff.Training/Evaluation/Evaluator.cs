@@ -2,6 +2,7 @@ namespace DistillDiff.Training.Evaluation;
 
 using DistillDiff.Data.Datasets;
 using DistillDiff.Diffusion.Parameterisation;
+using DistillDiff.Diffusion.Samplers;
 using DistillDiff.Engine;
 using DistillDiff.Training.Config;
 
@@ -18,13 +19,15 @@ public sealed class Evaluator : IDisposable
     private readonly EvalConfig _config;
     private readonly Device _device;
     private readonly bool _conditional;
+    private readonly SchedulerConfig _scheduler;
     private readonly SampleScorer _scorer;
     private readonly ClassifierFeatures? _classifier;
     private readonly Tensor _referencePoints;
 
-    public Evaluator(IDataset data, EvalConfig config, Device device, bool conditional)
+    /// <param name="scheduler">Settings the samplers are built from (the model's schedule and parameterisation).</param>
+    public Evaluator(IDataset data, EvalConfig config, Device device, bool conditional, SchedulerConfig scheduler)
     {
-        (_data, _config, _device, _conditional) = (data, config, device, conditional);
+        (_data, _config, _device, _conditional, _scheduler) = (data, config, device, conditional, scheduler);
         // A fixed, seeded subset of the data as the reference set.
         var n = Math.Min(config.NumSamples, data.Count);
         var rng = new Random((int)(config.Seed % int.MaxValue));
@@ -44,9 +47,10 @@ public sealed class Evaluator : IDisposable
     /// <summary>How many reference samples every number is measured against.</summary>
     public long ReferenceCount => _scorer.ReferenceCount;
 
-    /// <summary>Samples with continuous DDIM in <paramref name="steps"/> steps, then scores them.</summary>
-    public (Dictionary<string, double> Metrics, Tensor Samples) Evaluate(Denoiser denoiser, int steps)
+    /// <summary>Samples with a registered sampler ("pd", "few_step", "ddim", ...) in <paramref name="steps"/> steps, then scores them.</summary>
+    public (Dictionary<string, double> Metrics, Tensor Samples) Evaluate(Denoiser denoiser, string sampler, int steps)
     {
+        var scheduler = SamplerRegistry.Create(sampler, _scheduler);
         using var gen = new Generator(_config.Seed, _device);
         var parts = new List<Tensor>();
         using var scope = Torch.NewDisposeScope();
@@ -54,7 +58,7 @@ public sealed class Evaluator : IDisposable
         {
             var n = (int)Math.Min(Chunk, ReferenceCount - done);
             var labels = _conditional ? Torch.RandInt(0, _data.NumClasses, [n], gen, DType.Int64, _device) : null;
-            var x = ContinuousDdim.Sample(denoiser, steps, [n, .. _data.SampleShape], labels, gen);
+            var x = Sampling.Sample(denoiser, scheduler, steps, [n, .. _data.SampleShape], labels, gen);
             parts.Add(x.Cpu());
         }
         var samples = Torch.Cat(parts);

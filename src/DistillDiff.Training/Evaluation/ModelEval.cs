@@ -8,7 +8,6 @@ using DistillDiff.Data.Datasets;
 using DistillDiff.Data.Metrics;
 using DistillDiff.Engine;
 using DistillDiff.Recipes;
-using DistillDiff.Training.Sampling;
 
 /// <summary>
 /// `distilldiff eval`: quality at each step count for any model folders and sampler, against a fixed reference set

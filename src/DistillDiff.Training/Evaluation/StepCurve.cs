@@ -31,27 +31,22 @@ public sealed class StepCurve
         File.Move(tmp, _path, overwrite: true);
     }
 
-    /// <summary>Series of the plots: one line per model and sampler, except that students measured only at their own
-    /// step count (as training does) are joined into one "distilled students" line per sampler.</summary>
+    /// <summary>Series of the plots, by each point's series (the teacher's curve; the progressive students joined into one).</summary>
     public IEnumerable<(string Metric, IReadOnlyList<ChartSeries> Series)> Plots()
     {
-        var singleStep = _points.GroupBy(p => (p.Model, p.Sampler)).Where(g => g.Select(p => p.Steps).Distinct().Count() == 1)
-            .Select(g => g.Key).ToHashSet();
-        string SeriesName(StepCurvePoint p) => p.Model.StartsWith("student", StringComparison.Ordinal) && singleStep.Contains((p.Model, p.Sampler))
-            ? $"distilled students ({p.Sampler})" : $"{p.Model} ({p.Sampler})";
         var metrics = _points.SelectMany(p => p.Metrics.Keys).Distinct().OrderBy(m => m, StringComparer.Ordinal);
         foreach (var metric in metrics)
         {
             var series = _points.Where(p => p.Metrics.ContainsKey(metric))
-                .GroupBy(SeriesName)
+                .GroupBy(p => p.SeriesName)
                 .Select(g => g.OrderBy(p => p.Steps).ToList())
-                .Select(ps => new ChartSeries(SeriesName(ps[0]), ps.Select(p => (double)p.Steps).ToArray(), ps.Select(p => p.Metrics[metric]).ToArray()))
+                .Select(ps => new ChartSeries(ps[0].SeriesName, ps.Select(p => (double)p.Steps).ToArray(), ps.Select(p => p.Metrics[metric]).ToArray()))
                 .ToList();
             yield return (metric, series);
         }
     }
 
-    /// <summary>plots/step_curve_&lt;metric&gt;.png and .svg: one line per model/sampler, steps on a log₂ axis.</summary>
+    /// <summary>plots/step_curve_&lt;metric&gt;.png and .svg: one line per series, steps on a log₂ axis.</summary>
     public void SavePlots(string dir, string title)
     {
         foreach (var (metric, series) in Plots())
@@ -59,10 +54,11 @@ public sealed class StepCurve
                 new ChartOptions($"{title}: {metric} against sampling steps", "sampling steps", metric, Log2X: true, LogY: LogScale(metric)));
     }
 
-    // Distances spanning decades read best on a log axis; bounded scores (precision, recall, PSNR) and KID (can be
-    // negative) do not.
-    private static bool LogScale(string metric) => metric is not ("precision" or "recall" or "kid" or "mmd") && !metric.StartsWith("psnr", StringComparison.Ordinal)
-        && !metric.StartsWith("ms_", StringComparison.Ordinal) && !metric.StartsWith("samples_per_s", StringComparison.Ordinal);
+    // Distances spanning decades read best on a log axis; bounded scores (precision, recall, PSNR), KID and MMD (unbiased,
+    // can be negative) and timings do not.
+    private static bool LogScale(string metric) => metric is not ("precision" or "recall" or "kid" or "mmd")
+        && !metric.StartsWith("psnr", StringComparison.Ordinal) && !metric.StartsWith("ms_", StringComparison.Ordinal)
+        && !metric.StartsWith("samples_per_s", StringComparison.Ordinal);
 
     /// <summary>A fixed-width table for the log and the README: rows = step counts, columns = models.</summary>
     public string Table(string metric)

@@ -1,59 +1,65 @@
 namespace DistillDiff.Training.Runs;
 
+using DistillDiff.Training.Methods;
 using DistillDiff.Training.Plots;
 
 /// <summary>
-/// Training curves from metrics.jsonl, as PNG and SVG in plots/: for each phase family (the teacher; the
-/// distillation rounds "distill-N", one series per round, since each round's loss restarts with a new student)
-/// and each logged quantity, one chart named &lt;quantity&gt;_&lt;family&gt;: every named loss (raw and smoothed as
-/// TensorBoard does, log y), the learning rate, and the gradient norm (log y).
+/// Training curves from metrics.jsonl, as PNG and SVG under plots/, one set per plot the phases name
+/// (<see cref="LossPlot"/>, e.g. loss_distill): the losses, with a series per phase when several phases share a plot
+/// (progressive rounds: each restarts with a new student and target) and a series per loss name when a phase logs
+/// several (generator, discriminator, R1, ...), raw and smoothed as TensorBoard does; then the learning rate
+/// (lr_&lt;name&gt;) and gradient norm (grad_norm_&lt;name&gt;, log y) of the same phases, a series per optimised module.
 /// </summary>
 public static class LossPlots
 {
-    private const double Smoothing = 0.8;
+    public const double Smoothing = 0.8;
 
-    public static void Save(RunDirectory run)
+    public static void Save(RunDirectory run, IReadOnlyList<(string Phase, LossPlot Plot)> phases)
     {
         if (!File.Exists(run.Metrics)) return;
-        foreach (var (name, series, options) in Charts(MetricsLog.Read(run.Metrics)))
+        foreach (var (name, series, options) in Charts(MetricsLog.Read(run.Metrics).ToList(), phases))
             Plots.Charts.Save(Path.Combine(run.Plots, name), series, options);
     }
 
-    /// <summary>The charts to draw: file name (no extension), series and options.</summary>
+    /// <summary>The charts to draw: file name without extension, series, options.</summary>
     public static IEnumerable<(string Name, IReadOnlyList<ChartSeries> Series, ChartOptions Options)> Charts(
-        IEnumerable<(string Phase, long Step, Dictionary<string, double> Values)> rows)
+        IReadOnlyList<(string Phase, long Step, Dictionary<string, double> Values)> rows, IReadOnlyList<(string Phase, LossPlot Plot)> phases)
     {
-        var families = rows.GroupBy(r => Family(r.Phase)).OrderBy(g => g.Key, StringComparer.Ordinal);
-        foreach (var family in families)
+        foreach (var group in phases.GroupBy(p => Path.ChangeExtension(p.Plot.File, null)))
         {
-            var keys = family.SelectMany(r => r.Values.Keys).Distinct().OrderBy(k => k, StringComparer.Ordinal);
-            foreach (var key in keys)
-            {
-                var series = family.Where(r => r.Values.ContainsKey(key))
-                    .GroupBy(r => r.Phase)
-                    .OrderByDescending(g => RoundSteps(g.Key))
-                    .Select(g => Series(SeriesName(g.Key), g, key))
-                    .ToList();
-                var isLoss = key is not ("lr" or "grad_norm");
-                var what = key switch { "lr" => "learning rate", "grad_norm" => "gradient norm (before clipping)", _ => key };
-                var xLabel = family.Key == "distill" ? "step within round" : "step";
-                yield return ($"{key}_{family.Key}", series,
-                    new ChartOptions($"{family.Key}: {what}", xLabel, key, LogY: key != "lr", Smoothing: isLoss ? Smoothing : 0));
-            }
+            var members = group.ToList();
+            var first = members[0].Plot;
+            var xLabel = members.Count > 1 ? "step within phase" : "step";
+            var suffix = group.Key.StartsWith("loss_", StringComparison.Ordinal) ? group.Key["loss_".Length..] : group.Key;
+            var losses = Series(rows, members, IsLoss);
+            if (losses.Count > 0)
+                yield return (group.Key, losses, new ChartOptions(first.Title, xLabel, "loss", LogY: first.LogY, Smoothing: Smoothing));
+            var lr = Series(rows, members, k => k.StartsWith("lr", StringComparison.Ordinal));
+            if (lr.Count > 0)
+                yield return ($"lr_{suffix}", lr, new ChartOptions($"{first.Title}: learning rate", xLabel, "learning rate"));
+            var grad = Series(rows, members, k => k.StartsWith("grad_norm", StringComparison.Ordinal));
+            if (grad.Count > 0)
+                yield return ($"grad_norm_{suffix}", grad, new ChartOptions($"{first.Title}: gradient norm before clipping", xLabel, "grad norm", LogY: true));
         }
     }
 
-    private static string Family(string phase) => phase.StartsWith("distill-", StringComparison.Ordinal) ? "distill" : phase;
-
-    private static int RoundSteps(string phase) =>
-        phase.StartsWith("distill-", StringComparison.Ordinal) && int.TryParse(phase["distill-".Length..], out var n) ? n : 0;
-
-    private static string SeriesName(string phase) =>
-        phase.StartsWith("distill-", StringComparison.Ordinal) ? $"{phase["distill-".Length..]}-step student" : phase;
-
-    private static ChartSeries Series(string name, IEnumerable<(string Phase, long Step, Dictionary<string, double> Values)> rows, string key)
+    private static List<ChartSeries> Series(IReadOnlyList<(string Phase, long Step, Dictionary<string, double> Values)> rows,
+        List<(string Phase, LossPlot Plot)> members, Func<string, bool> keep)
     {
-        var list = rows.OrderBy(r => r.Step).ToList();
-        return new ChartSeries(name, list.Select(r => (double)r.Step).ToArray(), list.Select(r => r.Values[key]).ToArray());
+        var series = new List<ChartSeries>();
+        foreach (var (phase, plot) in members)
+        {
+            var own = rows.Where(r => r.Phase == phase).OrderBy(r => r.Step).ToList();
+            var names = own.SelectMany(r => r.Values.Keys).Where(keep).Distinct().ToList();
+            foreach (var name in names)
+            {
+                var points = own.Where(r => r.Values.ContainsKey(name)).ToList();
+                var label = names.Count == 1 ? plot.Label : members.Count == 1 ? name : $"{plot.Label}: {name}";
+                series.Add(new ChartSeries(label, points.Select(r => (double)r.Step).ToArray(), points.Select(r => r.Values[name]).ToArray()));
+            }
+        }
+        return series;
     }
+
+    private static bool IsLoss(string name) => !name.StartsWith("lr", StringComparison.Ordinal) && !name.StartsWith("grad_norm", StringComparison.Ordinal);
 }

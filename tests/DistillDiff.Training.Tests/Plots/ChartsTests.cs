@@ -2,6 +2,7 @@ namespace DistillDiff.Training.Tests.Plots;
 
 using System.Buffers.Binary;
 using System.Xml.Linq;
+using DistillDiff.Training.Methods;
 using DistillDiff.Training.Plots;
 using DistillDiff.Training.Runs;
 using ScottPlot.Plottables;
@@ -74,7 +75,7 @@ public sealed class ChartsTests : IDisposable
     }
 
     [Fact]
-    public void LossPlotsDrawEveryNamedLossLearningRateAndGradNormPerPhaseFamily()
+    public void LossPlotsDrawEveryNamedLossLearningRateAndGradNormPerPlot()
     {
         var rows = new List<(string Phase, long Step, Dictionary<string, double> Values)>();
         for (var i = 1; i <= 5; i++)
@@ -82,22 +83,33 @@ public sealed class ChartsTests : IDisposable
             rows.Add(("teacher", i, new() { ["loss"] = 1.0 / i, ["lr"] = 1e-3, ["grad_norm"] = 2.0 / i }));
             rows.Add(("distill-2", i, new() { ["loss"] = 0.5 / i, ["lr"] = 1e-4 }));
             rows.Add(("distill-1", i, new() { ["loss"] = 0.7 / i, ["lr"] = 1e-4 }));
-            rows.Add(("add", i, new() { ["generator"] = 1, ["discriminator"] = 0.7, ["r1"] = 0.01 * i }));
+            rows.Add(("add", i, new() { ["generator"] = 1, ["discriminator"] = 0.7, ["r1"] = 0.01 * i, ["lr_generator"] = 1e-5, ["lr_discriminator"] = 2e-5 }));
         }
-        var charts = LossPlots.Charts(rows).ToDictionary(c => c.Name);
+        (string, LossPlot)[] phases =
+        [
+            ("teacher", new LossPlot("loss_teacher.svg", "teacher training loss", "teacher")),
+            ("distill-2", new LossPlot("loss_distill.svg", "progressive distillation", "2-step student")),
+            ("distill-1", new LossPlot("loss_distill.svg", "progressive distillation", "1-step student")),
+            ("add", new LossPlot("loss_add.svg", "adversarial distillation", "student", LogY: false)),
+        ];
+        var charts = LossPlots.Charts(rows, phases).ToDictionary(c => c.Name);
         Assert.Equal(
-            new[] { "discriminator_add", "generator_add", "loss_distill", "loss_teacher", "lr_distill", "lr_teacher", "grad_norm_teacher", "r1_add" }.Order(),
+            new[] { "loss_teacher", "lr_teacher", "grad_norm_teacher", "loss_distill", "lr_distill", "loss_add", "lr_add" }.Order(),
             charts.Keys.Order());
         Assert.Equal(["2-step student", "1-step student"], charts["loss_distill"].Series.Select(s => s.Name));
+        Assert.Equal(["generator", "discriminator", "r1"], charts["loss_add"].Series.Select(s => s.Name));
+        Assert.Equal(["lr_generator", "lr_discriminator"], charts["lr_add"].Series.Select(s => s.Name));
         Assert.True(charts["loss_teacher"].Options.LogY);
-        Assert.Equal(0.8, charts["loss_teacher"].Options.Smoothing);
+        Assert.False(charts["loss_add"].Options.LogY);
+        Assert.Equal(LossPlots.Smoothing, charts["loss_teacher"].Options.Smoothing);
         Assert.False(charts["lr_teacher"].Options.LogY);
-        Assert.Equal([1.0, 2, 3, 4, 5], charts["r1_add"].Series.Single().X);
+        Assert.True(charts["grad_norm_teacher"].Options.LogY);
+        Assert.Equal([1.0, 2, 3, 4, 5], charts["loss_add"].Series[2].X);
 
         var run = new RunDirectory(Path.Combine(_dir, "run"));
         File.WriteAllLines(run.Metrics, rows.Select(r =>
             $"{{\"phase\":\"{r.Phase}\",\"step\":{r.Step},\"global_step\":{r.Step},\"time\":0,{string.Join(",", r.Values.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}"))}}}"));
-        LossPlots.Save(run);
+        LossPlots.Save(run, phases);
         foreach (var name in charts.Keys)
         {
             Assert.True(File.Exists(Path.Combine(run.Plots, name + ".png")), name);

@@ -2,6 +2,7 @@ namespace DistillDiff.Training.Tests.Reports;
 
 using System.Text.RegularExpressions;
 using DistillDiff.Training.Evaluation;
+using DistillDiff.Training.Methods;
 using DistillDiff.Training.Reports;
 using DistillDiff.Training.Runs;
 using SkiaSharp;
@@ -23,7 +24,7 @@ public sealed partial class RunReportTests : IDisposable
         File.WriteAllText(run.Log, "2026-01-01 00:00:00.000 [INF] run x | libtorch 1.13.0 | device cpu | 1 threads | data toy2d\n");
         File.WriteAllLines(run.Metrics, Enumerable.Range(1, 20).Select(i =>
             $"{{\"phase\":\"teacher\",\"step\":{i * 10},\"global_step\":{i * 10},\"time\":{1000 + i},\"loss\":{1.0 / i},\"lr\":0.001,\"grad_norm\":{2.0 / i}}}"));
-        LossPlots.Save(run);
+        LossPlots.Save(run, [("teacher", new LossPlot("loss_teacher.svg", "teacher training loss", "teacher"))]);
         var teacher = TestModels.Toy(run.Root, "teacher");
         ModelEval.Run(new ModelEvalOptions
         {

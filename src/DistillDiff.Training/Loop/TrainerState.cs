@@ -1,4 +1,4 @@
-namespace DistillDiff.Training.Trainers;
+namespace DistillDiff.Training.Loop;
 
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -20,18 +20,18 @@ public sealed record TrainerState
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>The phase in progress: "teacher" or "distill-&lt;N&gt;" (N = the student's steps).</summary>
+    /// <summary>The phase in progress, by its name ("teacher", "distill-4", "adversarial", ...).</summary>
     public required string Phase { get; init; }
     public required long Step { get; init; }
     public required long GlobalStep { get; init; }
-    public required SamplerState Sampler { get; init; }
+    /// <summary>Where the data order (the seeded batch sampler) stands.</summary>
+    public required SamplerState DataOrder { get; init; }
     public required long MetricsLines { get; init; }
     /// <summary>State of the generator that draws times and noise (base64 of its bytes).</summary>
     public required string NoiseGenerator { get; init; }
     /// <summary>State of libtorch's default CPU generator (dropout).</summary>
     public required string DefaultGenerator { get; init; }
     public List<string> CompletedPhases { get; init; } = [];
-    public bool HasEma { get; init; }
 
     public void Save(string dir) => File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json));
 

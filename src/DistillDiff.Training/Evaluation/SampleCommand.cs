@@ -1,14 +1,13 @@
-namespace DistillDiff.Training.Sampling;
+namespace DistillDiff.Training.Evaluation;
 
 using DistillDiff.Engine;
-using DistillDiff.Training.Evaluation;
 
 /// <summary>
-/// `distilldiff sample`: loads a published model folder and draws a picture of samples. Sampler "pd" is the
-/// continuous-time DDIM a distilled student was trained for (t = i/N); any SamplerRegistry name (ddim, dpmpp_2m,
-/// euler, ...) uses the folder's scheduler_config.json with that scheduler.
+/// `distilldiff sample`: loads a published model folder and draws a picture of samples with any SamplerRegistry
+/// name ("pd", the continuous-time DDIM progressive students are trained for; "few_step" for adversarial students;
+/// ddim, dpmpp_2m, euler, ...), built from the folder's scheduler_config.json.
 /// </summary>
-public static class CheckpointSampler
+public static class SampleCommand
 {
     public static string Run(string folder, int steps, string sampler, string outPath, int count, ulong seed, string device, int? label)
     {

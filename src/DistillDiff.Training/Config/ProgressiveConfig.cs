@@ -4,11 +4,11 @@ using DistillDiff.Recipes;
 using DistillDiff.Training.Losses;
 
 /// <summary>
-/// The `distill:` section for progressive distillation (Salimans &amp; Ho 2022): the teacher samples in
+/// The `distill:` section for distill.method progressive (the default; Salimans &amp; Ho 2022): the teacher samples in
 /// <see cref="StartSteps"/> DDIM steps; each round trains a student for half as many, until <see cref="EndSteps"/>.
-/// Variant prodiff (Huang et al. 2022) means x0 prediction, L1 loss and no SNR weighting.
+/// Variant pro_diff (Huang et al. 2022) means x0 prediction, L1 loss and no SNR weighting.
 /// </summary>
-public sealed record DistillConfig
+public sealed record ProgressiveConfig
 {
     public DistillVariant Variant { get; init; } = DistillVariant.SalimansHo;
     [Positive] public int StartSteps { get; init; } = 64;
@@ -25,4 +25,8 @@ public sealed record DistillConfig
     public LossWeighting? Weighting { get; init; }
     /// <summary>Default: l2 (Salimans &amp; Ho), l1 (ProDiff).</summary>
     public LossNorm? Loss { get; init; }
+
+    public LossWeighting ResolvedWeighting => Weighting ?? (Variant == DistillVariant.ProDiff ? LossWeighting.Constant : LossWeighting.SnrTrunc);
+
+    public LossNorm ResolvedLoss => Loss ?? (Variant == DistillVariant.ProDiff ? LossNorm.L1 : LossNorm.L2);
 }

@@ -1,4 +1,4 @@
-namespace DistillDiff.Training.Sampling;
+namespace DistillDiff.Training.Evaluation;
 
 using System.Text.Json;
 using DistillDiff.Diffusion.Parameterisation;
@@ -7,13 +7,12 @@ using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Engine;
 using DistillDiff.Models;
 using DistillDiff.Models.Checkpoints;
-using DistillDiff.Training.Evaluation;
 using DistillDiff.Training.Trainers;
 
 /// <summary>
 /// A published model folder loaded for sampling: the network, its denoiser (schedule + parameterisation from
-/// distilldiff.json, else scheduler_config.json), and any registered sampler by name. Sampler "pd" is the
-/// continuous-time DDIM a distilled student was trained for (t = i/N).
+/// distilldiff.json, else scheduler_config.json), and any registered sampler by name ("pd" is the continuous-time
+/// DDIM a progressive student was trained for).
 /// </summary>
 public sealed class LoadedModel : IDisposable
 {
@@ -78,18 +77,16 @@ public sealed class LoadedModel : IDisposable
         }
     }
 
-    /// <summary>Draws samples in <paramref name="steps"/> steps with sampler "pd" or any SamplerRegistry name.</summary>
+    /// <summary>Draws samples in <paramref name="steps"/> steps with any SamplerRegistry name ("pd", "few_step", "ddim", ...).</summary>
     public Tensor Sample(string sampler, int steps, long count, Tensor? labels, Generator gen)
     {
-        long[] shape = [count, .. SampleShape];
-        if (sampler == "pd") return ContinuousDdim.Sample(Denoiser, steps, shape, labels, gen);
         if (!SamplerRegistry.Names.Contains(sampler))
-            throw new ArgumentException($"unknown sampler '{sampler}' (expected pd or one of: {string.Join(", ", SamplerRegistry.Names)})");
+            throw new ArgumentException($"unknown sampler '{sampler}' (expected one of: {string.Join(", ", SamplerRegistry.Names)})");
         var config = (_scheduler?.Config ?? new SchedulerConfig()) with
         {
             PredictionType = PredictionNames.ToName(Denoiser.Prediction == Prediction.Both ? Prediction.Sample : Denoiser.Prediction),
         };
-        return Diffusion.Samplers.Sampling.Sample(Denoiser, SamplerRegistry.Create(sampler, config), steps, shape, labels, gen);
+        return Diffusion.Samplers.Sampling.Sample(Denoiser, SamplerRegistry.Create(sampler, config), steps, [count, .. SampleShape], labels, gen);
     }
 
     private static long[] ReadSampleShape(DenoiserBackbone model, string folder)
