@@ -25,7 +25,7 @@ public sealed class ModelEvalTests : IDisposable
         Assert.Equal(["teacher/1", "teacher/4", "student-1steps/1", "student-1steps/4"], rows.Select(r => $"{r.Model}/{r.Steps}"));
         foreach (var r in rows)
         {
-            Assert.Equal("toy2d/gaussian_mixture[0:300]", r.Reference);
+            Assert.Equal("toy2d/gaussian_mixture, 300 of 50000 drawn with seed 1234", r.Reference);
             foreach (var k in new[] { "swd", "energy", "mmd", "feature_distance_vs_teacher", "ms_per_sample_b1", "samples_per_s_b8" })
                 Assert.True(r.Metrics.ContainsKey(k) && double.IsFinite(r.Metrics[k]), $"{r.Model}/{r.Steps}: {k}");
             Assert.Equal(1000 / r.Metrics["ms_per_sample_b8"], r.Metrics["samples_per_s_b8"], 9);
@@ -39,7 +39,7 @@ public sealed class ModelEvalTests : IDisposable
         var csv = File.ReadAllLines(Path.Combine(outDir, "eval.csv"));
         Assert.Equal("model,sampler,steps,reference,num_samples,device,energy,feature_distance_vs_teacher,mmd,ms_per_sample_b1,ms_per_sample_b8,samples_per_s_b1,samples_per_s_b8,swd", csv[0]);
         Assert.Equal(5, csv.Length);
-        Assert.StartsWith("student-1steps,pd,4,toy2d/gaussian_mixture[0:300],300,cpu,", csv[4]);
+        Assert.StartsWith("student-1steps,pd,4,\"toy2d/gaussian_mixture, 300 of 50000 drawn with seed 1234\",300,cpu,", csv[4]);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "eval.json")));
         Assert.Equal(300, json.RootElement.GetProperty("num_samples").GetInt32());
         Assert.Equal(4, json.RootElement.GetProperty("rows").GetArrayLength());
@@ -60,7 +60,7 @@ public sealed class ModelEvalTests : IDisposable
         Assert.Equal(2, rows.Count);
         foreach (var k in new[] { "fd", "kid", "precision", "recall", "fd_pool7", "swd_pool7", "psnr_vs_teacher", "feature_distance_vs_teacher" })
             Assert.True(rows[0].Metrics.ContainsKey(k), k);
-        Assert.StartsWith("fashion_mnist/test[0:40], features fmnist-classifier sha256:", rows[0].Reference);
+        Assert.StartsWith("fashion_mnist/test, 40 of 10000 drawn with seed 1234, features fmnist-classifier sha256:", rows[0].Reference);
         Assert.InRange(rows[0].Metrics["precision"], 0, 1);
         Assert.InRange(rows[0].Metrics["recall"], 0, 1);
         // At the teacher's own 2 steps the samples are the teacher's (same noise and labels): PSNR at its 100 dB cap,

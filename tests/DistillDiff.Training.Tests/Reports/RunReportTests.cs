@@ -42,7 +42,7 @@ public sealed partial class RunReportTests : IDisposable
         foreach (var section in new[] { "Recipe", "Environment", "Timings", "Metrics", "Plots", "Samples" })
             Assert.Contains($"<h2>{section}</h2>", html);
         Assert.Contains("kind: gaussian_mixture", html);           // the recipe
-        Assert.Contains("toy2d/gaussian_mixture[0:200]", html);    // the reference set next to the numbers
+        Assert.Contains("toy2d/gaussian_mixture, 200 of 50000 drawn with seed 1234", html);    // the reference set next to the numbers
         Assert.Contains("ms_per_sample_b1", html);                  // timings
         Assert.Contains("plots/loss_teacher.png", html);
         Assert.Contains("eval/samples/teacher-pd-2steps.png", html);
