@@ -25,8 +25,9 @@ public static class Commands
         root.Subcommands.Add(Sample());
         root.Subcommands.Add(Info());
         root.Subcommands.Add(List());
-        root.Subcommands.Add(EvalCommand.Create());
-        root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(ConvertCommand.Create(Guard));
+        root.Subcommands.Add(EvalCommand.Create(Guard));
+        root.Subcommands.Add(ReportCommand.Create(Guard));
         return root;
     }
 
@@ -36,10 +37,11 @@ public static class Commands
         var set = new Option<string[]>("--set") { Description = "override a key: --set teacher.lr=1e-4 (repeatable)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "delete an existing run folder of the same name first" };
         var runDir = new Option<string?>("--run-dir") { Description = "run folder (default: run.output_dir/run.name)" };
-        var cmd = new Command("train", "train a teacher and distill it, as the recipe says") { recipe, set, overwrite, runDir };
-        cmd.SetAction(p => Guard(() =>
+        var nproc = NprocOption();
+        var cmd = new Command("train", "train a teacher and distill it, as the recipe says") { recipe, set, overwrite, runDir, nproc };
+        cmd.SetAction(p => Launcher.ShouldLaunch(p.GetValue(nproc)) ? Launcher.Run(p.GetValue(nproc)) : Guard(() =>
         {
-            var r = RecipeLoader.Load(p.GetValue(recipe)!, p.GetValue(set) ?? []);
+            var r = RecipeLoader.Load(p.GetValue(recipe)!, p.GetValue(set) ?? [], environment: RecipeLoader.EnvironmentLayer());
             if (ClassifierTraining.IsClassifierRecipe(r)) { ClassifierTraining.Run(r, p.GetValue(runDir)); return; }
             using var job = TrainingJob.Start(r, p.GetValue(overwrite), p.GetValue(runDir));
             job.Execute();
@@ -50,14 +52,21 @@ public static class Commands
     private static Command Resume()
     {
         var dir = new Argument<string>("run-dir") { Description = "the run folder of a stopped run (e.g. checkpoints/quickstart)" };
-        var cmd = new Command("resume", "continue a stopped run from its last checkpoint") { dir };
-        cmd.SetAction(p => Guard(() =>
+        var nproc = NprocOption();
+        var cmd = new Command("resume", "continue a stopped run from its last checkpoint") { dir, nproc };
+        cmd.SetAction(p => Launcher.ShouldLaunch(p.GetValue(nproc)) ? Launcher.Run(p.GetValue(nproc)) : Guard(() =>
         {
             using var job = TrainingJob.Resume(p.GetValue(dir)!);
             job.Execute();
         }));
         return cmd;
     }
+
+    private static Option<int> NprocOption() => new("--nproc")
+    {
+        Description = "data-parallel processes on this machine (per-rank batch = the recipe's; see docs/distributed.md)",
+        DefaultValueFactory = _ => 1,
+    };
 
     private static Command Sample()
     {
@@ -70,8 +79,14 @@ public static class Commands
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
         var label = new Option<int?>("--label") { Description = "class label for class-conditional models" };
         var cmd = new Command("sample", "draw samples from a model folder into a PNG") { checkpoint, steps, sampler, output, count, seed, device, label };
-        cmd.SetAction(p => Guard(() => Console.WriteLine(SampleCommand.Run(p.GetValue(checkpoint)!, p.GetValue(steps), p.GetValue(sampler)!,
-            p.GetValue(output)!, p.GetValue(count), p.GetValue(seed), p.GetValue(device)!, p.GetValue(label)))));
+        cmd.SetAction(p => Guard(() =>
+        {
+            var k = OptionBounds.Check("--steps", p.GetValue(steps), 1, OptionBounds.MaxSampleSteps);
+            var n = OptionBounds.Check("--count", p.GetValue(count), 1, OptionBounds.MaxSampleCount);
+            if (p.GetValue(label) is int l) OptionBounds.Check("--label", l, 0, int.MaxValue);
+            Console.WriteLine(SampleCommand.Run(p.GetValue(checkpoint)!, k, p.GetValue(sampler)!,
+                p.GetValue(output)!, n, p.GetValue(seed), p.GetValue(device)!, p.GetValue(label)));
+        }));
         return cmd;
     }
 
@@ -104,26 +119,5 @@ public static class Commands
         return cmd;
     }
 
-    /// <summary>Errors a user can act on are printed as one message and exit code 1, not as a stack trace.</summary>
-    internal static int Guard(Action action)
-    {
-        try
-        {
-            action();
-            return 0;
-        }
-        catch (Exception e) when (e is RecipeException or InvalidOperationException or InvalidDataException or ArgumentException
-                                       or IOException or TrainingDivergedException or TorchException or StateDictMismatchException
-                                       or ModelConfigException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-        catch (Exception e)
-        {
-            // Not a mistake in the user's input: keep the stack trace for a bug report.
-            Console.Error.WriteLine($"error: {e.Message}\n{e}");
-            return 2;
-        }
-    }
+    private static int Guard(Action action) => CommandErrors.Guard(action);
 }

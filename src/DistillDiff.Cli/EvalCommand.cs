@@ -7,7 +7,7 @@ using DistillDiff.Training.Evaluation;
 /// <summary>`distilldiff eval &lt;model-folder...&gt; --steps 1,2,4 [--sampler NAME] [--out DIR]`.</summary>
 public static class EvalCommand
 {
-    public static Command Create()
+    public static Command Create(Func<Action, int> guard)
     {
         var folders = new Argument<string[]>("model-folder") { Description = "model folders (e.g. checkpoints/quickstart/models/teacher ...)", Arity = ArgumentArity.OneOrMore };
         var steps = new Option<string>("--steps") { Description = "comma-separated step counts, e.g. 1,2,4,8", DefaultValueFactory = _ => "1,2,4,8" };
@@ -24,7 +24,7 @@ public static class EvalCommand
         {
             folders, steps, sampler, output, numSamples, teacher, teacherSteps, speedBatches, dataRecipe, seed, device,
         };
-        cmd.SetAction(p => Commands.Guard(() => ModelEval.Run(new ModelEvalOptions
+        cmd.SetAction(p => guard(() => ModelEval.Run(new ModelEvalOptions
         {
             Folders = p.GetValue(folders)!,
             Steps = ParseList(p.GetValue(steps)!, "--steps"),

@@ -20,6 +20,13 @@ public abstract class DenoiserBackbone : Module
     /// <param name="classLabels">[B] int64 labels, or null for an unconditional call.</param>
     public abstract Tensor Forward(Tensor sample, Tensor timestep, Tensor? classLabels = null);
 
+    /// <summary>
+    /// The encoder's intermediate activations, shallow to deep (a UNet's down-block outputs and mid block; an MLP's
+    /// hidden states), for discriminators that use a frozen denoiser as their feature network (LADD, Sauer et al. 2024).
+    /// </summary>
+    public virtual IReadOnlyList<Tensor> EncoderFeatures(Tensor sample, Tensor timestep, Tensor? classLabels = null) =>
+        throw new NotSupportedException($"{GetType().Name} does not expose encoder features");
+
     /// <summary>Channels (or features) of the sample the network takes and returns.</summary>
     public abstract int SampleChannels { get; }
 

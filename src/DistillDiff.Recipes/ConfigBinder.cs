@@ -204,6 +204,9 @@ internal sealed class ConfigBinder(Func<string, bool> readDirectly)
                 : throw Error(node, path, $"must be a number, got '{text}'");
         }
         var real = ParseReal(text) ?? throw Error(node, path, $"must be a number, got '{text}'");
+        // No recipe value means anything as NaN or infinity: an infinite lr only diverges, a NaN range check passes.
+        if (!double.IsFinite(real))
+            throw Error(node, path, $"must be a finite number, got '{text}'");
         if (type == typeof(double))
             return real;
         var single = (float)real;

@@ -5,10 +5,11 @@ namespace DistillDiff.Recipes;
 /// <summary>Applies one <c>--set key.path=value</c> to a resolved config.</summary>
 internal static class Override
 {
-    public static void Apply(ConfigMap root, string text)
+    /// <param name="source">How messages and the saved config name this layer; default <c>--set key=value</c>.</param>
+    public static void Apply(ConfigMap root, string text, string? source = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var source = $"--set {text}";
+        source ??= $"--set {text}";
         var equals = text.IndexOf('=');
         if (equals < 0)
             throw new RecipeException($"{source}: expected key.path=value (e.g. train.lr=1e-4)", file: source);
@@ -18,6 +19,8 @@ internal static class Override
         var segments = key.Split('.', ':').Select(s => s.Trim()).ToArray();
         if (segments.Any(s => s.Length == 0))
             throw new RecipeException($"{source}: key '{key}' has an empty part", key, source);
+        if (segments.Length > YamlLimits.MaxDepth)
+            throw new RecipeException($"{source}: the key has {segments.Length} parts, more than the limit of {YamlLimits.MaxDepth}", file: source);
 
         var value = ParseValue(text[(equals + 1)..].Trim(), source);
         ConfigNode current = root;

@@ -95,6 +95,12 @@ public sealed class Recipe
     /// <summary>The resolved recipe as YAML, for saving with a run; loading it again gives the same values.</summary>
     public string ToYaml() => YamlConfigWriter.Write(tree);
 
+    /// <summary>
+    /// <see cref="ToYaml"/> with a comment on every value an environment variable or <c>--set</c> gave
+    /// (<c>lr: 1e-3  # from --set teacher.lr=1e-3</c>): what a run folder's config.yaml holds.
+    /// </summary>
+    public string ToYamlWithProvenance() => YamlConfigWriter.Write(tree, provenance: true);
+
     /// <summary>Counts the key or section at <paramref name="path"/> as used, for code that reads it through <see cref="Root"/>.</summary>
     public void MarkUsed(string path) => boundSections.Add(Canonical(path));
 

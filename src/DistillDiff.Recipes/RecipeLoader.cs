@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace DistillDiff.Recipes;
 
 /// <summary>Turns a recipe file, its included fragments and <c>--set</c> overrides into one resolved <see cref="Recipe"/>.</summary>
@@ -9,7 +11,12 @@ public static class RecipeLoader
     /// Folder that include paths fall back to when not found beside the including file; by default the nearest
     /// folder, from the recipe's upward, that contains a <c>configs/</c> folder.
     /// </param>
-    public static Recipe Load(string recipePath, IEnumerable<string>? overrides = null, string? configsRoot = null)
+    /// <param name="environment">
+    /// Variables layered between the files and <paramref name="overrides"/>, as <see cref="EnvironmentLayer"/> gives
+    /// them (key path with ':' between segments, value); null for none.
+    /// </param>
+    public static Recipe Load(string recipePath, IEnumerable<string>? overrides = null, string? configsRoot = null,
+        IEnumerable<KeyValuePair<string, string>>? environment = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(recipePath);
         var fullPath = Path.GetFullPath(recipePath);
@@ -28,9 +35,28 @@ public static class RecipeLoader
 
         var resolver = new IncludeResolver(root);
         var tree = resolver.Load(fullPath);
+        foreach (var (key, value) in environment ?? [])
+            Override.Apply(tree, $"{key}={value}", $"environment {EnvironmentPrefix}{key.Replace(":", "__", StringComparison.Ordinal)}={value}");
         foreach (var text in overrides ?? [])
             Override.Apply(tree, text);
         return new Recipe(fullPath, tree);
+    }
+
+    /// <summary>Environment variables named <c>DISTILLDIFF__SECTION__KEY</c> set recipe key <c>section.key</c>.</summary>
+    public const string EnvironmentPrefix = "DISTILLDIFF__";
+
+    /// <summary>
+    /// The recipe keys set in the process environment, read through Microsoft.Extensions.Configuration's
+    /// environment-variables provider (prefix <see cref="EnvironmentPrefix"/>, "__" between segments), keys lower-cased
+    /// as recipes write them, in a fixed (ordinal) order.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> EnvironmentLayer()
+    {
+        var config = new ConfigurationBuilder().AddEnvironmentVariables(EnvironmentPrefix).Build();
+        return [.. config.AsEnumerable()
+            .Where(kv => kv.Value is not null)
+            .Select(kv => KeyValuePair.Create(kv.Key.ToLowerInvariant(), kv.Value!))
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal)];
     }
 
     private static string? FindProjectRoot(string folder)

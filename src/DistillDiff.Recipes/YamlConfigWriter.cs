@@ -8,59 +8,76 @@ internal static class YamlConfigWriter
 {
     private const int Indent = 2;
 
-    public static string Write(ConfigMap root)
+    /// <param name="provenance">
+    /// Marks each value that a layer above the recipe files gave (an environment variable or <c>--set</c>) with a
+    /// comment naming it, so a saved config says where it differs from the recipe.
+    /// </param>
+    public static string Write(ConfigMap root, bool provenance = false)
     {
         if (root.Entries.Count == 0)
             return "{}\n";
         var sb = new StringBuilder();
-        WriteEntries(root, 0, sb);
+        WriteEntries(root, 0, sb, provenance);
         return sb.ToString();
     }
 
-    private static void WriteEntries(ConfigMap map, int indent, StringBuilder sb)
+    /// <summary>Whether a node came from a layer above the files (sources as <see cref="Override"/> names them).</summary>
+    private static bool IsLayered(ConfigNode node) =>
+        node.Source.StartsWith("--set ", StringComparison.Ordinal) || node.Source.StartsWith("environment ", StringComparison.Ordinal);
+
+    // A comment after the value (or after "key:" for a block); only at the top of a subtree a layer gave.
+    private static string Comment(ConfigNode node, ConfigNode parent, bool provenance)
+    {
+        if (!provenance || !IsLayered(node) || node.Source == parent.Source)
+            return "";
+        var text = new string(node.Source.Select(c => char.IsControl(c) ? ' ' : c).ToArray());
+        return "  # from " + (text.Length > 200 ? text[..200] + "..." : text);
+    }
+
+    private static void WriteEntries(ConfigMap map, int indent, StringBuilder sb, bool provenance)
     {
         foreach (var (key, node) in map.Entries)
         {
             sb.Append(' ', indent).Append(Scalar(key)).Append(':');
-            WriteValue(node, indent + Indent, sb);
+            WriteValue(node, indent + Indent, sb, Comment(node, map, provenance), provenance);
         }
     }
 
-    private static void WriteItems(ConfigList list, int indent, StringBuilder sb)
+    private static void WriteItems(ConfigList list, int indent, StringBuilder sb, bool provenance)
     {
         foreach (var item in list.Items)
         {
             if (IsInline(item))
             {
                 sb.Append(' ', indent).Append('-');
-                WriteValue(item, indent + Indent, sb);
+                WriteValue(item, indent + Indent, sb, Comment(item, list, provenance), provenance);
                 continue;
             }
             // A mapping or list inside a list starts on the dash's line ("- key: v"), so render it one level in
             // and put the dash where its first line's indentation was.
             var block = new StringBuilder();
-            WriteBlock(item, indent + Indent, block);
+            WriteBlock(item, indent + Indent, block, provenance);
             sb.Append(' ', indent).Append("- ").Append(block, indent + Indent, block.Length - indent - Indent);
         }
     }
 
-    private static void WriteValue(ConfigNode node, int childIndent, StringBuilder sb)
+    private static void WriteValue(ConfigNode node, int childIndent, StringBuilder sb, string comment, bool provenance)
     {
         if (IsInline(node))
         {
-            sb.Append(' ').Append(Inline(node)).Append('\n');
+            sb.Append(' ').Append(Inline(node)).Append(comment).Append('\n');
             return;
         }
-        sb.Append('\n');
-        WriteBlock(node, childIndent, sb);
+        sb.Append(comment).Append('\n');
+        WriteBlock(node, childIndent, sb, provenance);
     }
 
-    private static void WriteBlock(ConfigNode node, int indent, StringBuilder sb)
+    private static void WriteBlock(ConfigNode node, int indent, StringBuilder sb, bool provenance)
     {
         if (node is ConfigMap map)
-            WriteEntries(map, indent, sb);
+            WriteEntries(map, indent, sb, provenance);
         else
-            WriteItems((ConfigList)node, indent, sb);
+            WriteItems((ConfigList)node, indent, sb, provenance);
     }
 
     private static bool IsInline(ConfigNode node) =>

@@ -310,4 +310,22 @@ public class ModuleTests
         Assert.True(buf.IsDisposed);
         net.Dispose();
     }
+
+    [Fact]
+    public void A_float_parameter_given_an_integer_tensor_is_refused_not_converted()
+    {
+        using var lin = new Linear(3, 2);
+        var sd = lin.StateDict().ToDictionary(kv => kv.Key, kv => kv.Key == "weight" ? Torch.Ones([2, 3], DType.Int32) : kv.Value.Clone());
+        try
+        {
+            var e = Assert.Throws<StateDictMismatchException>(() => lin.LoadStateDict(sd));
+            Assert.Contains("weight: expected a Float32 tensor, got Int32", e.Message);
+            using var scope = Torch.NewDisposeScope();
+            Assert.NotEqual(6.0, lin.StateDict()["weight"].Sum().Item());
+        }
+        finally
+        {
+            foreach (var t in sd.Values) t.Dispose();
+        }
+    }
 }

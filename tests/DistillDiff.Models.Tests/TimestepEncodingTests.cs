@@ -48,6 +48,29 @@ public class TimestepEncodingTests
         Assert.Equal(Math.Cos(3e-4), got[7], 6);
     }
 
+    /// <summary>
+    /// Bit for bit diffusers' get_timestep_embedding, whose float32 order is (-ln(10000) * arange) / (half - shift), exp,
+    /// * t: expected bits from tools/diffusers_reference.py, which runs those torch operations (Debian's python3-torch
+    /// 1.13, the libtorch this project runs on). Folding the two constants first moves 7 of the 16 frequencies of the
+    /// 32-wide, shift-1 case by one unit in the last place (the script counts them), so this fails for the old order.
+    /// </summary>
+    [Fact]
+    public void IsDiffusersEmbeddingBitForBit()
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "timestep_embedding_reference.json")));
+        foreach (var c in doc.RootElement.GetProperty("embedding").EnumerateArray())
+        {
+            var (dim, flip, shift) = (c.GetProperty("dim").GetInt32(), c.GetProperty("flip").GetBoolean(), c.GetProperty("shift").GetDouble());
+            var ts = c.GetProperty("timesteps").EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
+            var bits = c.GetProperty("bits").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            using var scope = Torch.NewDisposeScope();
+            var got = TimestepEncoding.Sinusoidal(Torch.FromArray(ts), dim, flip, shift).ToArray<float>();
+            Assert.Equal(bits.Length, got.Length);
+            var differing = Enumerable.Range(0, got.Length).Where(i => BitConverter.SingleToInt32Bits(got[i]) != bits[i]).ToList();
+            Assert.True(differing.Count == 0, $"dim {dim}: {differing.Count} of {got.Length} values differ from diffusers' bits, first at {differing.FirstOrDefault()}");
+        }
+    }
+
     [Fact]
     public void BroadcastsASingleTimestepAndRejectsAMismatch()
     {

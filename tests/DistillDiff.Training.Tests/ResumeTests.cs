@@ -36,7 +36,7 @@ public class ResumeTests
         Assert.Equal(MetricsWithoutTime(runA), MetricsWithoutTime(runB));
     }
 
-    private static void KillWhenCheckpointed(string[] args, string runDir, long minGlobalStep)
+    internal static void KillWhenCheckpointed(string[] args, string runDir, long minGlobalStep)
     {
         using var p = Process.Start(Cli.StartInfo(args))!;
         p.StandardOutput.ReadToEndAsync();
@@ -61,7 +61,7 @@ public class ResumeTests
         return long.TryParse(name.AsSpan("step-".Length, 9), out var s) ? s : -1;
     }
 
-    private static List<string> MetricsWithoutTime(string runDir) =>
+    internal static List<string> MetricsWithoutTime(string runDir) =>
         File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl")).Select(line =>
         {
             var o = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line)!;

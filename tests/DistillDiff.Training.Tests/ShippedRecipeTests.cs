@@ -15,6 +15,8 @@ public class ShippedRecipeTests
     [InlineData("fmnist-teacher.yaml")]
     [InlineData("fmnist-pd.yaml")]
     [InlineData("fmnist-prodiff.yaml")]
+    [InlineData("quickstart-add.yaml")]
+    [InlineData("fmnist-add.yaml")]
     public void Binds(string name)
     {
         var job = JobConfig.From(RecipeLoader.Load(Recipe(name)));
@@ -50,5 +52,16 @@ public class ShippedRecipeTests
             Assert.Contains(curve.Points, p => p.Model == "student-1steps" && p.Metrics.ContainsKey("fd_pool7"));
         }
         Assert.True(File.Exists(Path.Combine(dir, "fmnist-pd", "samples", "student-1steps-1steps.png")));
+
+        // ADD with the teacher's UNet encoder as the discriminator's features, class projection, R1 through the encoder.
+        using (var add = TrainingJob.Start(RecipeLoader.Load(Recipe("fmnist-add.yaml"),
+                   [.. small, $"teacher.checkpoint={teacherDir}", "distill.updates=2", "distill.batch_size=8", "distill.r1_every=1"])))
+        {
+            var curve = add.Execute();
+            Assert.Contains(curve.Points, p => p.Model == "student-add" && p.Sampler == "few_step" && p.Steps == 2 && p.Metrics.ContainsKey("fd_pool7"));
+        }
+        var metrics = File.ReadAllText(Path.Combine(dir, "fmnist-add", "metrics.jsonl"));
+        Assert.Contains("\"r1\"", metrics);
+        Assert.Contains("\"g_adv\"", metrics);
     }
 }

@@ -19,9 +19,28 @@ internal static class TestRecipes
         return dir;
     }
 
-    /// <summary>A fast toy recipe: tiny MLP teacher, then progressive distillation 8 -> 4 -> 2 -> 1.</summary>
-    public static string Toy(string dir, int teacherSteps = 400, int updates = 150, int checkpointEvery = 1000, string extra = "")
+    /// <summary>A fast toy recipe: tiny MLP teacher, then progressive distillation 8 -> 4 -> 2 -> 1 (or ADD with adversarial).</summary>
+    public static string Toy(string dir, int teacherSteps = 400, int updates = 150, int checkpointEvery = 1000, string extra = "", bool adversarial = false)
     {
+        var distill = adversarial
+            ? $"""
+              distill:
+                method: adversarial
+                updates: {updates}
+                batch_size: 128
+                lr: 1e-4
+                discriminator_lr: 2e-4
+                r1_gamma: 1e-3
+                r1_every: 2
+              """
+            : $"""
+              distill:
+                start_steps: 8
+                end_steps: 1
+                updates_per_round: {updates}
+                batch_size: 128
+                lr: 5e-4
+              """;
         var configs = Path.Combine(RepoRoot, "configs");
         var text = $"""
             include:
@@ -47,12 +66,7 @@ internal static class TestRecipes
               lr: 2e-3
               warmup_steps: 20
               ema_decay: 0.99
-            distill:
-              start_steps: 8
-              end_steps: 1
-              updates_per_round: {updates}
-              batch_size: 128
-              lr: 5e-4
+            {distill}
             eval:
               steps: [1, 2, 4, 8]
               num_samples: 600

@@ -22,14 +22,14 @@ public sealed class ContinuousDdimScheduler(SchedulerConfig config) : SchedulerB
         if (numInferenceSteps < 1)
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps, "inference steps must be at least 1");
         _steps = numInferenceSteps;
-        SetTimestepList(Enumerable.Range(0, numInferenceSteps).Reverse().Select(i => (long)i).ToArray());
+        SetTimestepList(Enumerable.Range(0, numInferenceSteps).Reverse().Select(i => (double)i).ToArray(), numInferenceSteps);
     }
 
     /// <summary>Grid position i - 1 to t = i / n.</summary>
-    public double TimeOf(long timestep) =>
+    public double TimeOf(double timestep) =>
         _steps > 0 ? (timestep + 1.0) / _steps : throw new InvalidOperationException("call SetTimesteps before TimeOf");
 
-    public override Tensor Step(Tensor modelOutput, long timestep, Tensor sample, Generator? gen = null)
+    public override Tensor Step(Tensor modelOutput, double timestep, Tensor sample, Generator? gen = null)
     {
         using var scope = Torch.NewDisposeScope();
         // 1. x0-hat and eps-hat at t = (timestep + 1) / n

@@ -5,13 +5,15 @@ using DistillDiff.Engine;
 /// <summary>
 /// DDIM (Song et al. 2021; diffusers' DDIMScheduler). Notation, for a step t -> s:
 /// <code>
-///   a_t = alpha-bar_t, a_s = alpha-bar_s; after the last step a_s = 1 (set_alpha_to_one) or alpha-bar_0
+///   s = t - N // n (diffusers' prev_timestep); a_t = alpha-bar_t, a_s = alpha-bar_s, and for s &lt; 0
+///   a_s = 1 (set_alpha_to_one) or alpha-bar_0
 ///   sigma_eta = eta sqrt((1 - a_s) / (1 - a_t)) sqrt(1 - a_t / a_s)                          (eq. 16)
 ///   z_s = sqrt(a_s) x0-hat + sqrt(1 - a_s - sigma_eta^2) eps-hat + sigma_eta noise           (eq. 12)
 /// </code>
 /// eta = 0 is the deterministic sampler (the probability-flow ODE, first order); eta = 1 is DDPM's posterior with
-/// fixed_small variance. The previous timestep is the next entry of Timesteps, which is diffusers'
-/// t - N // n for leading and trailing spacing; for linspace spacing diffusers' rule skips off the list, this one does not.
+/// fixed_small variance. s is t - N // n whatever the spacing, as in diffusers: with linspace spacing, or trailing
+/// spacing where n does not divide N, the step lands off the next entry of Timesteps (4 linspace steps of 1000 go
+/// 999 -> 749 and then evaluate the network at 666), and this scheduler does the same.
 /// </summary>
 public sealed class DdimScheduler(SchedulerConfig config, double eta = 0) : SchedulerBase(config)
 {
@@ -22,14 +24,16 @@ public sealed class DdimScheduler(SchedulerConfig config, double eta = 0) : Sche
 
     public override string ClassName => DiffusersClassName;
 
-    public override Tensor Step(Tensor modelOutput, long timestep, Tensor sample, Generator? gen = null)
+    public override Tensor Step(Tensor modelOutput, double timestep, Tensor sample, Generator? gen = null)
     {
+        if (NumInferenceSteps == 0) throw new InvalidOperationException("call SetTimesteps before Step");
         using var scope = Torch.NewDisposeScope();
         // 1. previous timestep
-        var prev = PreviousTimestep(timestep);
+        var t = Index(timestep);
+        var prev = t - NumTrainTimesteps / NumInferenceSteps;
 
         // 2. alpha-bar at both ends
-        var aT = AlphasCumprod[timestep];
+        var aT = AlphasCumprod[t];
         var aS = prev >= 0 ? AlphasCumprod[prev] : Config.SetAlphaToOne ? 1.0 : AlphasCumprod[0];
 
         // 3. predicted x0 and eps (eq. 12's "predicted x_0"), x0 clipped or thresholded

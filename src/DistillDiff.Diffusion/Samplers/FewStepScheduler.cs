@@ -17,14 +17,14 @@ public sealed class FewStepScheduler(SchedulerConfig config) : SchedulerBase(con
 
     public override string ClassName => DiffusersClassName;
 
-    public override Tensor Step(Tensor modelOutput, long timestep, Tensor sample, Generator? gen = null)
+    public override Tensor Step(Tensor modelOutput, double timestep, Tensor sample, Generator? gen = null)
     {
         using var scope = Torch.NewDisposeScope();
         // 1. next timestep
-        var prev = PreviousTimestep(timestep);
+        var prev = NextInList(timestep);
 
         // 2. x0-hat, clipped or thresholded
-        var (x0, _) = PredictOriginal(modelOutput, sample, AlphasCumprod[timestep]);
+        var (x0, _) = PredictOriginal(modelOutput, sample, AlphasCumprod[Index(timestep)]);
         if (prev < 0) return scope.MoveOut(x0);
 
         // 3. renoise to the next timestep with fresh noise

@@ -8,21 +8,21 @@ using DistillDiff.Engine;
 /// with every one after the first repeated: [t0, t1, t1, t2, t2, ..., t_{n-1}, t_{n-1}] (2n - 1 entries), and Step is a
 /// two-state machine that must be fed the entries in order:
 /// <code>
-///   first stage at t_i:    d_i = (x - x0-hat(x, sigma_i)) / sigma_i;  x' = x + (sigma_{i+1} - sigma_i) d_i   (Euler)
-///   second stage at t_i+1: d' = (x' - x0-hat(x', sigma_{i+1})) / sigma_{i+1}
-///                          x_{i+1} = x + (sigma_{i+1} - sigma_i) (d_i + d') / 2                             (eq. 7)
+///   first stage at s_i:    d_i = (x - x0-hat(x, s_i)) / s_i;  x' = x + (s_{i+1} - s_i) d_i              (Euler)
+///   second stage at s_i+1: d' = (x' - x0-hat(x', s_{i+1})) / s_{i+1}
+///                          x_{i+1} = x + (s_{i+1} - s_i) (d_i + d') / 2                             (eq. 7)
 /// </code>
-/// The last step ends at sigma = 0 and stays Euler (the correction would divide by 0). State is held outside dispose
-/// scopes between the two stages and released after the second; SetTimesteps also drops it.
+/// The last step ends at sigma = 0 and stays Euler (the correction would divide by 0). x0-hat is clipped with
+/// clip_sample (diffusers' Heun has it, default off). No zero-terminal-SNR floor: diffusers' Heun has no
+/// rescale_betas_zero_snr. Defaults (beta 0.00085 to 0.012, linear) are diffusers' Heun defaults when read from a file.
+/// State is held outside dispose scopes between the two stages and released after the second; SetTimesteps drops it.
 /// </summary>
-public sealed class HeunDiscreteScheduler(SchedulerConfig config) : SigmaSchedulerBase(config)
+public sealed class HeunDiscreteScheduler(SchedulerConfig config) : SigmaSchedulerBase(config, floorTerminalAlphaBar: false)
 {
     public const string DiffusersClassName = "HeunDiscreteScheduler";
 
-    private long[] _base = [];
-    private int _index;
     private Tensor? _derivative; // d_i of the pending first stage
-    private Tensor? _sample;     // x at t_i
+    private Tensor? _sample;     // x at s_i
     private double _dt;
 
     public override string ClassName => DiffusersClassName;
@@ -32,25 +32,35 @@ public sealed class HeunDiscreteScheduler(SchedulerConfig config) : SigmaSchedul
 
     public override void SetTimesteps(int numInferenceSteps)
     {
-        _base = BaseTimesteps(numInferenceSteps);
-        var list = new List<long> { _base[0] };
-        for (var i = 1; i < _base.Length; i++) list.AddRange([_base[i], _base[i]]);
-        SetTimestepList(list.ToArray());
-        _index = 0;
+        var n = numInferenceSteps;
+        var ts = TimestepSpacing.Compute(Config.TimestepSpacing, NumTrainTimesteps, n, Config.StepsOffset, roundLinspace: false);
+        var sigmas = ts.Select(Interp).ToArray();
+        if (Config.UseKarrasSigmas || Config.UseExponentialSigmas)
+        {
+            sigmas = Config.UseKarrasSigmas ? Karras(sigmas[^1], sigmas[0], n) : Exponential(sigmas[^1], sigmas[0], n);
+            ts = sigmas.Select(SigmaToT).ToArray();
+        }
+        var expandedT = new List<double> { ts[0] };
+        var expandedS = new List<double> { sigmas[0] };
+        for (var i = 1; i < n; i++)
+        {
+            expandedT.AddRange([ts[i], ts[i]]);
+            expandedS.AddRange([sigmas[i], sigmas[i]]);
+        }
+        expandedS.Add(0);
+        SetSteps(expandedT.ToArray(), expandedS.ToArray(), n);
         ClearState();
     }
 
-    public override Tensor Step(Tensor modelOutput, long timestep, Tensor sample, Generator? gen = null)
+    public override Tensor Step(Tensor modelOutput, double timestep, Tensor sample, Generator? gen = null)
     {
-        CheckStepOrder(timestep, _index);
+        CheckStepOrder(timestep, StepIndex);
         using var scope = Torch.NewDisposeScope();
         Tensor result;
         if (StateInFirstOrder)
         {
-            // 1. first stage: sigma_i -> sigma_{i+1} with the derivative at x (Euler)
-            var i = _index / 2; // first stages sit at the even entries
-            var sigma = SigmaOf(_base[i]);
-            var sigmaNext = i + 1 < _base.Length ? SigmaOf(_base[i + 1]) : 0;
+            // 1. first stage: s_i -> s_{i+1} with the derivative at x (Euler)
+            var (sigma, sigmaNext) = (StepSigmas[StepIndex], StepSigmas[StepIndex + 1]);
             var derivative = (sample - PredictOriginalSigma(modelOutput, sample, sigma)) / sigma;
             result = sample + derivative * (sigmaNext - sigma);
             if (sigmaNext > 0)
@@ -62,13 +72,13 @@ public sealed class HeunDiscreteScheduler(SchedulerConfig config) : SigmaSchedul
         }
         else
         {
-            // 2. second stage: average the derivatives at both ends (trapezoid, eq. 7), step again from x at t_i
-            var sigmaNext = SigmaOf(timestep);
+            // 2. second stage: average the derivatives at both ends (trapezoid, eq. 7), step again from x at s_i
+            var sigmaNext = StepSigmas[StepIndex];
             var derivative = (sample - PredictOriginalSigma(modelOutput, sample, sigmaNext)) / sigmaNext;
             result = _sample! + (_derivative! + derivative) * (0.5 * _dt);
             ClearState();
         }
-        _index++;
+        StepIndex++;
         return scope.MoveOut(result);
     }
 

@@ -35,7 +35,32 @@ public static class SamplerRegistry
     {
         var doc = SchedulerConfigJson.Read(path);
         if (doc.ClassName is null) throw new InvalidDataException($"{path}: no _class_name, so no scheduler to build");
-        return Create(doc.ClassName, doc.Config);
+        try
+        {
+            return Create(doc.ClassName, doc.Config);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Sampler <paramref name="name"/> configured from a scheduler_config.json written for any class, as diffusers'
+    /// X.from_config(file) does: X's defaults, then the file's values of the keys X takes (a DDPM file's clip_sample does
+    /// not reach Euler, and without timestep_spacing in the file Euler spaces by its own linspace).</summary>
+    public static IScheduler FromFile(string path, string name, Func<SchedulerConfig, SchedulerConfig>? adjust = null)
+    {
+        var doc = SchedulerConfigJson.Read(path);
+        var entry = Find(name);
+        try
+        {
+            var config = doc.ConfigFor(entry.ClassName);
+            return entry.Create(adjust is null ? config : adjust(config));
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
     }
 
     /// <summary>Writes the scheduler's scheduler_config.json (diffusers' save_config).</summary>

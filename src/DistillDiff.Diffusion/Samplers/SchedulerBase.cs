@@ -10,11 +10,12 @@ using DistillDiff.Engine;
 /// </summary>
 public abstract class SchedulerBase : IScheduler
 {
-    private long[] _timesteps = [];
+    private double[] _timesteps = [];
 
     protected SchedulerBase(SchedulerConfig config)
     {
         Config = config;
+        DiffusersSchedulerClasses.Check(ClassName, config);
         Schedule = ScheduleRegistry.Create(config.ToScheduleConfig());
         AlphasCumprod = Schedule.AlphasCumprod;
         PredictionType = PredictionNames.Parse(config.PredictionType);
@@ -36,18 +37,30 @@ public abstract class SchedulerBase : IScheduler
     /// <summary>alpha-bar by training index (diffusers' alphas_cumprod).</summary>
     protected double[] AlphasCumprod { get; }
 
-    public IReadOnlyList<long> Timesteps => _timesteps;
+    public IReadOnlyList<double> Timesteps => _timesteps;
+
+    /// <summary>n of the last SetTimesteps (diffusers' num_inference_steps), 0 before.</summary>
+    protected int NumInferenceSteps { get; private set; }
 
     public virtual double InitNoiseSigma => 1.0;
 
+    /// <summary>Whether the diffusers class clamps x0-hat with clip_sample / thresholds it with thresholding.</summary>
+    protected virtual bool HasClipSample => true;
+
+    protected virtual bool HasThresholding => true;
+
     public virtual void SetTimesteps(int numInferenceSteps) =>
-        SetTimestepList(TimestepSpacing.Compute(Config.TimestepSpacing, NumTrainTimesteps, numInferenceSteps, Config.StepsOffset));
+        SetTimestepList(TimestepSpacing.Compute(Config.TimestepSpacing, NumTrainTimesteps, numInferenceSteps, Config.StepsOffset), numInferenceSteps);
 
-    protected void SetTimestepList(long[] timesteps) => _timesteps = timesteps;
+    protected void SetTimestepList(double[] timesteps, int numInferenceSteps)
+    {
+        _timesteps = timesteps;
+        NumInferenceSteps = numInferenceSteps;
+    }
 
-    public virtual Tensor ScaleModelInput(Tensor sample, long timestep) => sample.Alias();
+    public virtual Tensor ScaleModelInput(Tensor sample, double timestep) => sample.Alias();
 
-    public abstract Tensor Step(Tensor modelOutput, long timestep, Tensor sample, Generator? gen = null);
+    public abstract Tensor Step(Tensor modelOutput, double timestep, Tensor sample, Generator? gen = null);
 
     /// <summary>z = sqrt(alpha-bar_t) x0 + sqrt(1 - alpha-bar_t) eps (Ho et al. 2020, eq. 4).</summary>
     public virtual Tensor AddNoise(Tensor originalSamples, Tensor noise, Tensor timesteps)
@@ -65,14 +78,22 @@ public abstract class SchedulerBase : IScheduler
         return scope.MoveOut(Conversions.AsSampleShape(values.To(like.DType), like));
     }
 
-    /// <summary>The entry after <paramref name="timestep"/> in Timesteps, -1 after the last (the data). A timestep not in
-    /// the list (a caller's own) steps by N / n as diffusers does.</summary>
-    protected long PreviousTimestep(long timestep)
+    /// <summary>A timestep of an integer scheduler (DDPM, DDIM) as a training index, checked.</summary>
+    protected long Index(double timestep)
     {
-        var i = Array.IndexOf(_timesteps, timestep);
-        if (i >= 0) return i + 1 < _timesteps.Length ? _timesteps[i + 1] : -1;
+        if (timestep != Math.Floor(timestep) || timestep < 0 || timestep >= NumTrainTimesteps)
+            throw new ArgumentOutOfRangeException(nameof(timestep), timestep, $"{ClassName} takes integer timesteps in [0, {NumTrainTimesteps - 1}]");
+        return (long)timestep;
+    }
+
+    /// <summary>The entry after <paramref name="timestep"/> in Timesteps, -1 after the last (the data); diffusers'
+    /// DDPMScheduler.previous_timestep.</summary>
+    protected long NextInList(double timestep)
+    {
         if (_timesteps.Length == 0) throw new InvalidOperationException("call SetTimesteps before Step");
-        return timestep - NumTrainTimesteps / _timesteps.Length;
+        var i = Array.IndexOf(_timesteps, timestep);
+        if (i < 0) throw new ArgumentException($"{ClassName}: timestep {timestep} is not one of Timesteps");
+        return i + 1 < _timesteps.Length ? (long)_timesteps[i + 1] : -1;
     }
 
     /// <summary>
@@ -99,17 +120,18 @@ public abstract class SchedulerBase : IScheduler
         return (x0, eps);
     }
 
-    /// <summary>Dynamic thresholding if configured, else clipping if configured, else x0 itself (a new handle).</summary>
+    /// <summary>Dynamic thresholding if configured (and the class has it), else clipping if configured (and the class has
+    /// it), else x0 itself (a new handle); diffusers' order.</summary>
     protected Tensor BoundOriginal(Tensor x0)
     {
-        if (Config.Thresholding) return Thresholding.Dynamic(x0, Config.DynamicThresholdingRatio, Config.SampleMaxValue);
-        if (Config.ClipSample) return Thresholding.Clip(x0, Config.ClipSampleRange);
+        if (HasThresholding && Config.Thresholding) return Thresholding.Dynamic(x0, Config.DynamicThresholdingRatio, Config.SampleMaxValue);
+        if (HasClipSample && Config.ClipSample) return Thresholding.Clip(x0, Config.ClipSampleRange);
         return x0.Alias();
     }
 
-    /// <summary>The index of <paramref name="timestep"/> in Timesteps, checked against the expected position of a
-    /// stateful scheduler that must be driven entry by entry.</summary>
-    protected void CheckStepOrder(long timestep, int expectedIndex)
+    /// <summary>Checks that <paramref name="timestep"/> is entry <paramref name="expectedIndex"/> of Timesteps: the
+    /// stateful schedulers count their steps (diffusers' step_index) and must be driven entry by entry.</summary>
+    protected void CheckStepOrder(double timestep, int expectedIndex)
     {
         if (_timesteps.Length == 0) throw new InvalidOperationException("call SetTimesteps before Step");
         if (expectedIndex >= _timesteps.Length)

@@ -41,8 +41,8 @@ public abstract class NoiseSchedule
     /// <summary>alpha-bar_n = prod_{i &lt;= n} (1 - beta_i) = alpha_t^2 at t = (n + 1) / N (a copy).</summary>
     public double[] AlphasCumprod => (double[])_alphasCumprod.Clone();
 
-    /// <summary>The continuous time of training index n: t = (n + 1) / N.</summary>
-    public double TimeOf(long timestep) => (timestep + 1.0) / NumTrainTimesteps;
+    /// <summary>The continuous time of training index n (fractional n too): t = (n + 1) / N.</summary>
+    public double TimeOf(double timestep) => (timestep + 1.0) / NumTrainTimesteps;
 
     /// <summary>lambda(t) = log(alpha_t^2 / sigma_t^2); +inf at a clean end, -inf at a zero-SNR end.</summary>
     public abstract double LogSnr(double t);

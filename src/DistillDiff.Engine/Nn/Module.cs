@@ -128,13 +128,17 @@ public abstract class Module : IDisposable
             var (want, got) = (t.Shape, src.Shape);
             if (!want.SequenceEqual(got))
                 misshapen.Add($"{k}: expected [{string.Join(", ", want)}], got [{string.Join(", ", got)}]");
+            else if (t.DType.IsFloatingPoint() != src.DType.IsFloatingPoint())
+                // Copy_ would convert integers to floats (or truncate floats) without a word: a float weight stored
+                // as I32 loads as garbage. Float widths may differ (fp16 weights into an fp32 model are fine).
+                misshapen.Add($"{k}: expected a {t.DType} tensor, got {src.DType}");
         }
         var result = new StateDictLoadResult(missing, unexpected, misshapen);
         if (strict && !result.IsExactMatch) throw new StateDictMismatchException(GetType().Name, result);
         using (Torch.NoGrad())
         {
             foreach (var (k, t) in own)
-                if (stateDict.TryGetValue(k, out var src) && t.Shape.SequenceEqual(src.Shape))
+                if (stateDict.TryGetValue(k, out var src) && t.Shape.SequenceEqual(src.Shape) && t.DType.IsFloatingPoint() == src.DType.IsFloatingPoint())
                     t.Copy_(src);
         }
         return result;

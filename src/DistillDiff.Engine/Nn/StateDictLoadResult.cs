@@ -10,7 +10,7 @@ public sealed record StateDictLoadResult(IReadOnlyList<string> Missing, IReadOnl
         var parts = new List<string>();
         if (Missing.Count > 0) parts.Add($"missing ({Missing.Count}): {string.Join(", ", Missing.Take(20))}{More(Missing)}");
         if (Unexpected.Count > 0) parts.Add($"unexpected ({Unexpected.Count}): {string.Join(", ", Unexpected.Take(20))}{More(Unexpected)}");
-        if (Misshapen.Count > 0) parts.Add($"wrong shape ({Misshapen.Count}): {string.Join("; ", Misshapen.Take(20))}{More(Misshapen)}");
+        if (Misshapen.Count > 0) parts.Add($"wrong shape or dtype ({Misshapen.Count}): {string.Join("; ", Misshapen.Take(20))}{More(Misshapen)}");
         return string.Join("\n", parts);
     }
 

@@ -22,7 +22,9 @@ public static class TimestepEncoding
         if (half - downscaleFreqShift == 0)
             throw new ArgumentException($"embedding dim {dim} with freq_shift {downscaleFreqShift} divides by zero (half - shift = 0)");
         using var scope = Torch.NewDisposeScope();
-        var exponent = Torch.Arange(0, half, 1, DType.Float32, timesteps.Device) * (-Math.Log(maxPeriod) / (half - downscaleFreqShift));
+        // diffusers' order of float32 operations: (-ln(max_period) * arange) / (half - shift), exp, * t, * scale. Folding
+        // the two constants into one (as before) moves some frequencies by one unit in the last place.
+        var exponent = Torch.Arange(0, half, 1, DType.Float32, timesteps.Device) * -Math.Log(maxPeriod) / (half - downscaleFreqShift);
         var args = timesteps.Float().Unsqueeze(1) * exponent.Exp().Unsqueeze(0) * scale;
         var (sin, cos) = (args.Sin(), args.Cos());
         var emb = Torch.Cat(flipSinToCos ? [cos, sin] : [sin, cos], 1);

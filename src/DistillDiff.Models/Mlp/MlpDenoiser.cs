@@ -40,17 +40,38 @@ public sealed class MlpDenoiser : DenoiserBackbone
     /// <param name="sample">[B, data_dim].</param>
     public override Tensor Forward(Tensor sample, Tensor timestep, Tensor? classLabels = null)
     {
+        using var scope = Torch.NewDisposeScope();
+        var (h, _) = Encode(sample, timestep, classLabels, null);
+        h = _outputProj.Counted((_normOut?.Forward(h) ?? h).Silu());
+        return scope.MoveOut(h);
+    }
+
+    /// <summary>The residual stream after input_proj and after each block, [B, hidden] each.</summary>
+    public override IReadOnlyList<Tensor> EncoderFeatures(Tensor sample, Tensor timestep, Tensor? classLabels = null)
+    {
+        using var scope = Torch.NewDisposeScope();
+        var features = new List<Tensor>();
+        Encode(sample, timestep, classLabels, features);
+        foreach (var f in features) scope.MoveOut(f);
+        return features;
+    }
+
+    private (Tensor H, Tensor Emb) Encode(Tensor sample, Tensor timestep, Tensor? classLabels, List<Tensor>? features)
+    {
         var s = sample.Shape;
         if (s.Length != 2 || s[1] != Config.DataDim)
             throw new ArgumentException($"MlpDenoiser expects [B, {Config.DataDim}] samples, got [{string.Join(", ", s)}]");
-        using var scope = Torch.NewDisposeScope();
         var t = TimestepEncoding.ToBatch(timestep, s[0], sample.Device);
         var sinusoid = TimestepEncoding.Sinusoidal(t, Config.TimeEmbedDim, flipSinToCos: true, downscaleFreqShift: 0);
         var emb = _timeEmbedding.Forward(sinusoid.To(_inputProj.Weight.DType));
         emb = ClassConditioning.Add(emb, _classEmbedding, classLabels, s[0], nameof(MlpDenoiser));
         var h = _inputProj.Counted(sample);
-        foreach (var block in _blocks) h = block.Forward(h, emb);
-        h = _outputProj.Counted((_normOut?.Forward(h) ?? h).Silu());
-        return scope.MoveOut(h);
+        features?.Add(h);
+        foreach (var block in _blocks)
+        {
+            h = block.Forward(h, emb);
+            features?.Add(h);
+        }
+        return (h, emb);
     }
 }

@@ -90,8 +90,32 @@ public sealed class UNet2DModel : DenoiserBackbone
     /// (class_embed_type identity), or null for an unconditional model.</param>
     public override Tensor Forward(Tensor sample, Tensor timestep, Tensor? classLabels = null)
     {
-        CheckSample(sample);
         using var scope = Torch.NewDisposeScope();
+        var (h, emb, skips) = Encode(sample, timestep, classLabels);
+
+        // 5. up (skips consumed newest first)
+        foreach (var block in _upBlocks) h = block.Forward(h, skips, emb);
+
+        // 6. post-process
+        h = _convOut.Counted(_convAct.Forward(_convNormOut.Forward(h)));
+        return scope.MoveOut(h);
+    }
+
+    /// <summary>Each down block's output and the mid block's, [B, C_l, H_l, W_l], shallow to deep.</summary>
+    public override IReadOnlyList<Tensor> EncoderFeatures(Tensor sample, Tensor timestep, Tensor? classLabels = null)
+    {
+        using var scope = Torch.NewDisposeScope();
+        var features = new List<Tensor>();
+        var (h, _, _) = Encode(sample, timestep, classLabels, features);
+        features.Add(h);
+        foreach (var f in features) scope.MoveOut(f);
+        return features;
+    }
+
+    /// <summary>Steps 0-4 of the forward pass: embeddings, conv_in, down blocks (outputs kept as skips), mid block.</summary>
+    private (Tensor H, Tensor Emb, List<Tensor> Skips) Encode(Tensor sample, Tensor timestep, Tensor? classLabels, List<Tensor>? features = null)
+    {
+        CheckSample(sample);
         var batch = sample.Size(0);
         var dtype = _convIn.Weight.DType;
 
@@ -104,16 +128,16 @@ public sealed class UNet2DModel : DenoiserBackbone
         var emb = _timeEmbedding.Forward(Sinusoid(t, c0).To(dtype));
         emb = AddClassEmbedding(emb, classLabels, batch, dtype);
 
-        // 2. pre-process, 3. down (every output kept as a skip), 4. mid, 5. up (skips consumed newest first)
+        // 2. pre-process, 3. down (every output kept as a skip), 4. mid
         var h = _convIn.Counted(sample);
         var skips = new List<Tensor> { h };
-        foreach (var block in _downBlocks) h = block.Forward(h, emb, skips);
+        foreach (var block in _downBlocks)
+        {
+            h = block.Forward(h, emb, skips);
+            features?.Add(h);
+        }
         h = _midBlock.Forward(h, emb);
-        foreach (var block in _upBlocks) h = block.Forward(h, skips, emb);
-
-        // 6. post-process
-        h = _convOut.Counted(_convAct.Forward(_convNormOut.Forward(h)));
-        return scope.MoveOut(h);
+        return (h, emb, skips);
     }
 
     private Tensor Sinusoid(Tensor t, int dim) => TimestepEncoding.Sinusoidal(t, dim, Config.FlipSinToCos, Config.FreqShift);

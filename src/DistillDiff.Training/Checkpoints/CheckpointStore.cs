@@ -62,6 +62,60 @@ public sealed class CheckpointStore
             : throw new InvalidDataException($"{pointer} names checkpoint '{name}', which is missing from {Directory}");
     }
 
+    /// <summary>
+    /// The newest checkpoint that passes <paramref name="problemOf"/> (null: intact; otherwise what is wrong), or null
+    /// when there is none at all. The one "latest" names is tried first; when it is damaged, or "latest" is missing or
+    /// names nothing, the older ones are tried newest first, each rejection reported through <paramref name="warn"/>,
+    /// damaged folders are renamed to damaged-step-... (kept for inspection, out of the way of pruning and later
+    /// fallbacks) and "latest" is rewritten to name the one chosen. Checkpoints exist but none is intact: throws, so
+    /// a run never silently starts over.
+    /// </summary>
+    public string? LatestIntact(Func<string, string?> problemOf, Action<string> warn)
+    {
+        ArgumentNullException.ThrowIfNull(problemOf);
+        ArgumentNullException.ThrowIfNull(warn);
+        var pointer = Path.Combine(Directory, LatestFile);
+        var named = File.Exists(pointer) ? File.ReadAllText(pointer).Trim() : null;
+        var all = System.IO.Directory.GetDirectories(Directory, "step-*").Select(Path.GetFileName).OfType<string>()
+            .OrderByDescending(n => n, StringComparer.Ordinal).ToList();
+        if (named is null)
+        {
+            if (all.Count == 0) return null;
+            warn($"{pointer} is missing; choosing the newest intact checkpoint instead of starting over");
+        }
+        else if (!all.Contains(named, StringComparer.Ordinal))
+        {
+            warn($"{pointer} names checkpoint '{named}', which is missing; choosing the newest intact checkpoint");
+        }
+        var order = named is not null && all.Contains(named, StringComparer.Ordinal)
+            ? all.Where(n => n != named).Prepend(named) : all;
+        var rejected = new List<string>();
+        foreach (var name in order)
+        {
+            var dir = Path.Combine(Directory, name);
+            if (problemOf(dir) is { } problem)
+            {
+                rejected.Add($"{name}: {problem}");
+                warn($"checkpoint {dir} is damaged ({problem}); trying the previous one");
+                var aside = Path.Combine(Directory, "damaged-" + name);
+                if (!System.IO.Directory.Exists(aside)) System.IO.Directory.Move(dir, aside);
+                continue;
+            }
+            if (name != named)
+            {
+                var latestTmp = Path.Combine(Directory, $".{LatestFile}.tmp-{Environment.ProcessId}");
+                File.WriteAllText(latestTmp, name + "\n");
+                File.Move(latestTmp, pointer, overwrite: true);
+                warn($"resuming from checkpoint {dir}; {pointer} now names it");
+            }
+            return dir;
+        }
+        if (rejected.Count == 0) return null;
+        throw new InvalidDataException(
+            $"no intact checkpoint in {Directory} ({string.Join("; ", rejected)}); the damaged ones were renamed to damaged-step-*. " +
+            "Start the run over with `distilldiff train <recipe> --overwrite`");
+    }
+
     private void Prune(string newest)
     {
         var all = System.IO.Directory.GetDirectories(Directory, "step-*").Select(Path.GetFileName).OfType<string>()

@@ -12,9 +12,9 @@ using DistillDiff.Recipes;
 public sealed record DiffusionConfig
 {
     public string Schedule { get; init; } = "cosine_logsnr";
-    [Positive] public int NumTrainTimesteps { get; init; } = 1000;
-    [Positive] public double BetaStart { get; init; } = 1e-4;
-    [Positive] public double BetaEnd { get; init; } = 0.02;
+    [Range(1, 1000000)] public int NumTrainTimesteps { get; init; } = 1000;
+    [Range(1e-12, 1)] public double BetaStart { get; init; } = 1e-4;
+    [Range(1e-12, 1)] public double BetaEnd { get; init; } = 0.02;
     public bool RescaleZeroTerminalSnr { get; init; }
     public string Prediction { get; init; } = "v";
 

@@ -101,6 +101,7 @@ public sealed record JobConfig(
             Fail("teacher.train_if_missing", "teacher.train_if_missing needs teacher.checkpoint (the folder to use when it exists)");
         if (Teacher.TrainIfMissing && Teacher.Steps == 0)
             Fail("teacher.steps", "teacher.train_if_missing needs teacher.steps > 0 (how long to train the teacher when the checkpoint is missing)");
+        JobChecks.CheckValues(this);
     }
 
     private void Fail(string key, string message) => throw new RecipeException($"{Recipe.SourceOf(key) ?? Rel(Recipe)}: {message}", key, Recipe.SourceOf(key));

@@ -11,10 +11,10 @@ using DistillDiff.Training.Losses;
 public sealed record ProgressiveConfig
 {
     public DistillVariant Variant { get; init; } = DistillVariant.SalimansHo;
-    [Positive] public int StartSteps { get; init; } = 64;
-    [Positive] public int EndSteps { get; init; } = 1;
-    [Positive] public int UpdatesPerRound { get; init; } = 1000;
-    [Positive] public int BatchSize { get; init; } = 128;
+    [Range(2, 65536)] public int StartSteps { get; init; } = 64;
+    [Range(1, 32768)] public int EndSteps { get; init; } = 1;
+    [Range(1, 1e9)] public int UpdatesPerRound { get; init; } = 1000;
+    [Range(1, 65536)] public int BatchSize { get; init; } = 128;
     /// <summary>Adam learning rate at the start of each round, decayed linearly to 0 over the round.</summary>
     [Positive] public double Lr { get; init; } = 5e-5;
     [Range(0, 1)] public double WeightDecay { get; init; }

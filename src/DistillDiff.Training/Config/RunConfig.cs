@@ -17,9 +17,9 @@ public sealed record RunConfig
     /// to reproduce bit for bit.
     /// </summary>
     [Range(0, 1024)] public int Threads { get; init; }
-    [Positive] public int LogEvery { get; init; } = 50;
+    [Range(1, 1e9)] public int LogEvery { get; init; } = 50;
     /// <summary>Resumable state every this many optimizer steps (and at the end of each phase).</summary>
-    [Positive] public int CheckpointEvery { get; init; } = 500;
-    [Positive] public int KeepCheckpoints { get; init; } = 2;
+    [Range(1, 1e9)] public int CheckpointEvery { get; init; } = 500;
+    [Range(1, 1000)] public int KeepCheckpoints { get; init; } = 2;
     public bool TensorBoard { get; init; } = true;
 }

@@ -15,7 +15,8 @@ public sealed record TeacherConfig
     /// <summary>Train a teacher (with the settings below) when <see cref="Checkpoint"/> does not exist yet.</summary>
     public bool TrainIfMissing { get; init; }
     [Range(0, 1e9)] public int Steps { get; init; } = 2000;
-    [Positive] public int BatchSize { get; init; } = 128;
+    /// <summary>Upper bound: a batch is allocated whole on the device.</summary>
+    [Range(1, 65536)] public int BatchSize { get; init; } = 128;
     [Positive] public double Lr { get; init; } = 2e-4;
     [Range(0, 1e9)] public int WarmupSteps { get; init; } = 100;
     [Range(0, 1)] public double WeightDecay { get; init; }

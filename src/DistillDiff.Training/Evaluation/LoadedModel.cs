@@ -16,11 +16,14 @@ using DistillDiff.Training.Trainers;
 /// </summary>
 public sealed class LoadedModel : IDisposable
 {
-    private readonly IScheduler? _scheduler;
+    private readonly string? _schedulerPath;
+    private readonly NoiseScheduleConfig? _exactSchedule;
 
-    private LoadedModel(string folder, DenoiserBackbone model, Denoiser denoiser, IScheduler? scheduler, long[] sampleShape, int numClasses)
+    private LoadedModel(string folder, DenoiserBackbone model, Denoiser denoiser, string? schedulerPath, NoiseScheduleConfig? exactSchedule,
+        long[] sampleShape, int numClasses)
     {
-        (Folder, Model, Denoiser, _scheduler, SampleShape, NumClasses) = (folder, model, denoiser, scheduler, sampleShape, numClasses);
+        (Folder, Model, Denoiser, _schedulerPath, _exactSchedule, SampleShape, NumClasses) =
+            (folder, model, denoiser, schedulerPath, exactSchedule, sampleShape, numClasses);
     }
 
     public string Folder { get; }
@@ -68,7 +71,8 @@ public sealed class LoadedModel : IDisposable
                 : scheduler?.PredictionType ?? throw new InvalidDataException($"{folder}: neither {ModelSetup.InfoFile} nor scheduler_config.json says what the model predicts");
             var denoiser = new Denoiser(model, ScheduleRegistry.Create(scheduleCfg), prediction);
             var numClasses = config is IClassConditionalConfig { NumClassEmbeds: int n and > 0 } ? n : 0;
-            return new LoadedModel(folder, model, denoiser, scheduler, ReadSampleShape(model, folder), numClasses);
+            return new LoadedModel(folder, model, denoiser, scheduler is null ? null : schedulerPath,
+                info.ContainsKey("schedule") ? scheduleCfg : null, ReadSampleShape(model, folder), numClasses);
         }
         catch
         {
@@ -77,16 +81,37 @@ public sealed class LoadedModel : IDisposable
         }
     }
 
-    /// <summary>Draws samples in <paramref name="steps"/> steps with any SamplerRegistry name ("pd", "few_step", "ddim", ...).</summary>
+    /// <summary>Refuses a label the model has no embedding for, with the folder and the valid range.</summary>
+    public void CheckLabel(int label)
+    {
+        if (NumClasses <= 0) throw new ArgumentException($"--label {label}: the model in {Folder} is not class-conditional");
+        if (label < 0 || label >= NumClasses)
+            throw new ArgumentException($"--label must be between 0 and {NumClasses - 1} (the model has {NumClasses} classes), got {label}");
+    }
+
+    /// <summary>Draws samples in <paramref name="steps"/> steps with any SamplerRegistry name ("pd", "few_step", "ddim", ...),
+    /// built as diffusers' X.from_config would from the folder's scheduler_config.json.</summary>
     public Tensor Sample(string sampler, int steps, long count, Tensor? labels, Generator gen)
     {
         if (!SamplerRegistry.Names.Contains(sampler))
             throw new ArgumentException($"unknown sampler '{sampler}' (expected one of: {string.Join(", ", SamplerRegistry.Names)})");
-        var config = (_scheduler?.Config ?? new SchedulerConfig()) with
+        SchedulerConfig Adjust(SchedulerConfig c)
         {
-            PredictionType = PredictionNames.ToName(Denoiser.Prediction == Prediction.Both ? Prediction.Sample : Denoiser.Prediction),
-        };
-        return Diffusion.Samplers.Sampling.Sample(Denoiser, SamplerRegistry.Create(sampler, config), steps, [count, .. SampleShape], labels, gen);
+            c = c with { PredictionType = PredictionNames.ToName(Denoiser.Prediction == Prediction.Both ? Prediction.Sample : Denoiser.Prediction) };
+            // The project's own samplers (pd, few_step) run on the model's exact schedule from distilldiff.json: the
+            // scheduler_config.json may hold it only as trained_betas, for diffusers' sake.
+            return DiffusersSchedulerClasses.IsDiffusersClass(SamplerRegistry.ClassNameOf(sampler)) || _exactSchedule is not { } e
+                ? c
+                : c with
+                {
+                    BetaSchedule = e.Name, NumTrainTimesteps = e.NumTrainTimesteps, BetaStart = e.BetaStart,
+                    BetaEnd = e.BetaEnd, RescaleBetasZeroSnr = e.RescaleZeroTerminalSnr, TrainedBetas = null,
+                };
+        }
+        var chosen = _schedulerPath is null
+            ? SamplerRegistry.Create(sampler, Adjust(SchedulerConfig.ForClass(SamplerRegistry.ClassNameOf(sampler))))
+            : SamplerRegistry.FromFile(_schedulerPath, sampler, Adjust);
+        return Diffusion.Samplers.Sampling.Sample(Denoiser, chosen, steps, [count, .. SampleShape], labels, gen);
     }
 
     private static long[] ReadSampleShape(DenoiserBackbone model, string folder)

@@ -13,6 +13,8 @@ public static class SampleCommand
     {
         var dev = Device.Parse(device);
         using var model = LoadedModel.Load(folder, dev);
+        // Checked here, not by the embedding lookup deep inside the model ("index out of range in self").
+        if (label is int wanted) model.CheckLabel(wanted);
         using var gen = new Generator(seed, dev);
         using var scope = Torch.NewDisposeScope();
         var labels = label is int l ? Torch.Full([count], l, DType.Int64, dev) : null;

@@ -16,6 +16,8 @@ public static class MethodRegistry
     [
         MethodRegistration.For<ProgressiveConfig>("progressive", "progressive distillation, N -> N/2 rounds (distill.variant: salimans_ho | pro_diff)",
             ProgressiveDistillation.Validate, ProgressiveDistillation.Plan, ProgressiveDistillation.TeacherSteps),
+        MethodRegistration.For<AdversarialConfig>("adversarial", "adversarial diffusion distillation (ADD): discriminator + teacher distillation, one 1-4-step student",
+            AdversarialDistillation.Validate, AdversarialDistillation.Plan, AdversarialDistillation.TeacherSteps),
     ];
 
     public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();

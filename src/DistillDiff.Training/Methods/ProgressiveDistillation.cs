@@ -54,8 +54,8 @@ public sealed class ProgressiveDistillation : ITrainingMethod
 
     public StepLosses Step(StepContext c)
     {
-        var t = (Torch.RandInt(0, _steps, [c.X.Size(0)], c.Noise, DType.Int64, c.Device).To(DType.Float32) + 1.0) / _steps;
-        var eps = Torch.Randn(c.X.Shape, c.Noise, DType.Float32, c.Device);
+        var t = (c.RandInt(0, _steps, [c.X.Size(0)]).To(DType.Float32) + 1.0) / _steps;
+        var eps = c.Randn(c.X.Shape);
         var z = _schedule.AddNoise(c.X, eps, t);
         var (alpha, sigma) = _schedule.AlphaSigma(t);
         var target = ProgressiveTarget.Compute((zz, tt) => _teacher.Predict(zz, tt, c.Labels).X0, _schedule.AlphaSigma, z, t, _steps);

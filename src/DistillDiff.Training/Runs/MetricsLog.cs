@@ -7,7 +7,8 @@ using DistillDiff.Formats.TensorBoard;
 /// <summary>
 /// metrics.jsonl (one object per logged step: phase, step, global step, wall time, values) mirrored to TensorBoard
 /// scalars as "&lt;phase&gt;/&lt;name&gt;". On resume the file is cut back to what the checkpoint had seen, so curves never
-/// hold the same step twice.
+/// hold the same step twice; TensorBoard event files cannot be cut, so they are rewritten from the kept lines
+/// (TensorBoard would otherwise show the steps between the checkpoint and the stop twice).
 /// </summary>
 public sealed class MetricsLog : IDisposable
 {
@@ -21,7 +22,32 @@ public sealed class MetricsLog : IDisposable
         File.WriteAllLines(Path, kept);
         Lines = kept.Count;
         _file = new StreamWriter(new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
-        if (tensorBoard) _tb = new TensorBoardWriter(run.TensorBoard);
+        if (tensorBoard)
+        {
+            foreach (var old in Directory.Exists(run.TensorBoard) ? Directory.GetFiles(run.TensorBoard, "events.out.tfevents.*") : [])
+                File.Delete(old);
+            _tb = new TensorBoardWriter(run.TensorBoard);
+            foreach (var line in kept) Replay(line);
+            _tb.Flush();
+        }
+    }
+
+    // Writes one kept metrics.jsonl line to TensorBoard as Write did, at its original wall time.
+    private void Replay(string line)
+    {
+        if (string.IsNullOrWhiteSpace(line)) return;
+        using var doc = JsonDocument.Parse(line);
+        var r = doc.RootElement;
+        var phase = r.GetProperty("phase").GetString() ?? "";
+        var global = r.GetProperty("global_step").GetInt64();
+        double? time = r.TryGetProperty("time", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : null;
+        foreach (var p in r.EnumerateObject())
+        {
+            if (p.Name is "phase" or "step" or "global_step" or "time") continue;
+            var value = p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble()
+                : double.TryParse(p.Value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+            _tb!.AddScalar($"{phase}/{p.Name}", (float)value, global, time);
+        }
     }
 
     public string Path { get; }

@@ -3,6 +3,7 @@ namespace DistillDiff.Training.Trainers;
 using System.Text.Json;
 using DistillDiff.Diffusion.Parameterisation;
 using DistillDiff.Diffusion.Samplers;
+using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Engine;
 using DistillDiff.Models;
 using DistillDiff.Models.Checkpoints;
@@ -51,20 +52,8 @@ public static class ModelSetup
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         ModelFolder.Save(tmp, model, job.Model, job.ModelType);
         var prediction = job.Diffusion.ParsePrediction();
-        var scheduler = SamplerRegistry.Create("ddim", new SchedulerConfig
-        {
-            NumTrainTimesteps = job.Diffusion.NumTrainTimesteps,
-            BetaSchedule = job.Diffusion.Schedule,
-            BetaStart = job.Diffusion.BetaStart,
-            BetaEnd = job.Diffusion.BetaEnd,
-            RescaleBetasZeroSnr = job.Diffusion.RescaleZeroTerminalSnr,
-            // diffusers has no "both": its x head mixed with the eps head is an x0 prediction.
-            PredictionType = PredictionNames.ToName(prediction == Prediction.Both ? Prediction.Sample : prediction),
-            TimestepSpacing = "trailing",
-            ClipSample = false,
-            SetAlphaToOne = true,
-        });
-        SamplerRegistry.Save(scheduler, Path.Combine(tmp, "scheduler_config.json"));
+        PublishedSchedulerConfig.Write(Path.Combine(tmp, "scheduler_config.json"), new NoiseScheduleConfig(job.Diffusion.Schedule,
+            job.Diffusion.NumTrainTimesteps, job.Diffusion.BetaStart, job.Diffusion.BetaEnd, job.Diffusion.RescaleZeroTerminalSnr), prediction);
         var info = new Dictionary<string, object?>
         {
             ["prediction"] = PredictionNames.ToName(prediction),

@@ -10,24 +10,38 @@ public sealed class SchedulerConfigJsonTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public void RoundTripsEveryKey()
+    public void RoundTripsEveryKeyOfEachClass()
     {
-        var config = new SchedulerConfig
+        var ddim = new SchedulerConfig
         {
             NumTrainTimesteps = 10, BetaStart = 0.00085, BetaEnd = 0.012, BetaSchedule = "scaled_linear",
-            TrainedBetas = Enumerable.Range(1, 10).Select(i => i / 97.0).ToArray(), VarianceType = "fixed_large",
+            TrainedBetas = Enumerable.Range(1, 10).Select(i => i / 97.0).ToArray(),
             ClipSample = false, ClipSampleRange = 2.5, PredictionType = "v_prediction", Thresholding = true,
             DynamicThresholdingRatio = 0.9, SampleMaxValue = 3.0, TimestepSpacing = "trailing", StepsOffset = 1,
-            SetAlphaToOne = false, RescaleBetasZeroSnr = true, UseKarrasSigmas = true, SolverOrder = 1,
+            SetAlphaToOne = false, RescaleBetasZeroSnr = true,
+        };
+        var dpm = SchedulerConfig.ForClass("DPMSolverMultistepScheduler") with
+        {
+            NumTrainTimesteps = 10, BetaSchedule = "squaredcos_cap_v2", Thresholding = true, SolverOrder = 1, SolverType = "heun",
+            LowerOrderFinal = false, EulerAtFinal = true, UseLuLambdas = true, FinalSigmasType = "sigma_min",
+            LambdaMinClipped = -5.1, FlowShift = 3, RescaleBetasZeroSnr = true, TimestepSpacing = "leading", StepsOffset = 1,
+        };
+        var euler = SchedulerConfig.ForClass("EulerDiscreteScheduler") with
+        {
+            InterpolationType = "log_linear", UseExponentialSigmas = true, SigmaMin = 0.1, SigmaMax = 20, TimestepType = "continuous",
+            FinalSigmasType = "sigma_min", RescaleBetasZeroSnr = true,
         };
         var path = Path.Combine(_dir, "scheduler_config.json");
-        SchedulerConfigJson.Write(path, "DDIMScheduler", config);
-        var doc = SchedulerConfigJson.Read(path);
-        Assert.Equal("DDIMScheduler", doc.ClassName);
-        Assert.Equal(SchedulerConfigJson.DiffusersVersion, doc.DiffusersVersion);
-        Assert.Empty(doc.IgnoredKeys);
-        Assert.Equal(config, doc.Config);
-        Assert.NotEqual(config, doc.Config with { TrainedBetas = [1.0] });
+        foreach (var (name, config) in new[] { ("DDIMScheduler", ddim), ("DPMSolverMultistepScheduler", dpm), ("EulerDiscreteScheduler", euler) })
+        {
+            SchedulerConfigJson.Write(path, name, config);
+            var doc = SchedulerConfigJson.Read(path);
+            Assert.Equal(name, doc.ClassName);
+            Assert.Equal(SchedulerConfigJson.DiffusersVersion, doc.DiffusersVersion);
+            Assert.Empty(doc.IgnoredKeys);
+            Assert.Equal(config, doc.Config);
+        }
+        Assert.NotEqual(ddim, ddim with { TrainedBetas = [1.0] });
     }
 
     [Fact]
@@ -74,7 +88,7 @@ public sealed class SchedulerConfigJsonTests : IDisposable
 
         var scheduler = SamplerRegistry.Create(doc.ClassName!, doc.Config);
         scheduler.SetTimesteps(4);
-        Assert.Equal(new long[] { 751, 501, 251, 1 }, scheduler.Timesteps);
+        Assert.Equal(new double[] { 751, 501, 251, 1 }, scheduler.Timesteps);
     }
 
     [Fact]
@@ -117,7 +131,8 @@ public sealed class SchedulerConfigJsonTests : IDisposable
         var path = Path.Combine(_dir, "scheduler_config.json");
         foreach (var name in SamplerRegistry.Names)
         {
-            var original = SamplerRegistry.Create(name, new SchedulerConfig { PredictionType = "sample", TimestepSpacing = "trailing" });
+            var config = SchedulerConfig.ForClass(SamplerRegistry.ClassNameOf(name)) with { PredictionType = "sample", TimestepSpacing = "trailing" };
+            var original = SamplerRegistry.Create(name, config);
             SamplerRegistry.Save(original, path);
             var loaded = SamplerRegistry.FromFile(path);
             Assert.Equal(original.GetType(), loaded.GetType());
