@@ -9,6 +9,7 @@ using DistillDiff.Engine.Nn;
 using DistillDiff.Models;
 using DistillDiff.Models.Checkpoints;
 using DistillDiff.Recipes;
+using DistillDiff.Training.Classifier;
 using DistillDiff.Training.Evaluation;
 using DistillDiff.Training.Methods;
 using DistillDiff.Training.Trainers;
@@ -27,6 +28,8 @@ public static class Commands
         root.Subcommands.Add(ConvertCommand.Create(Guard));
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create(Guard));
+        root.Subcommands.Add(ReportCommand.Create(Guard));
         return root;
     }
 
@@ -41,6 +44,7 @@ public static class Commands
         cmd.SetAction(p => Launcher.ShouldLaunch(p.GetValue(nproc)) ? Launcher.Run(p.GetValue(nproc)) : Guard(() =>
         {
             var r = RecipeLoader.Load(p.GetValue(recipe)!, p.GetValue(set) ?? [], environment: RecipeLoader.EnvironmentLayer());
+            if (ClassifierTraining.IsClassifierRecipe(r)) { ClassifierTraining.Run(r, p.GetValue(runDir)); return; }
             using var job = TrainingJob.Start(r, p.GetValue(overwrite), p.GetValue(runDir));
             job.Execute();
         }));
