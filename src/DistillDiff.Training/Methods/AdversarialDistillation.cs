@@ -158,7 +158,7 @@ public sealed class AdversarialDistillation : ITrainingMethod
         [
             new PlannedPhase(PhaseName, "student-add", config.Updates * (config.DiscriminatorSteps + 1), config.BatchSize,
                 () => new AdversarialDistillation(ctx, config), "few_step", steps, "adversarial student (few_step)",
-                new LossPlot("loss_adversarial.svg", "adversarial distillation losses", "student", LogY: false)),
+                new LossPlot("loss_adversarial.svg", "adversarial distillation losses", "student", LogY: false), trained.Count),
         ];
     }
 

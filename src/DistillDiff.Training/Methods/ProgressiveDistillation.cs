@@ -73,7 +73,7 @@ public sealed class ProgressiveDistillation : ITrainingMethod
             var (steps, teacher, model) = (n, teacherDir, $"student-{n}steps");
             phases.Add(new PlannedPhase($"distill-{n}", model, config.UpdatesPerRound, config.BatchSize,
                 () => new ProgressiveDistillation(ctx, config, teacher, steps), "pd", [n], "progressive students (pd)",
-                new LossPlot("loss_distill.svg", "progressive distillation loss per round", $"{n}-step student")));
+                new LossPlot("loss_distill.svg", "progressive distillation loss per round", $"{n}-step student"), n));
             teacherDir = ctx.ModelDir(model);
         }
         return phases;
