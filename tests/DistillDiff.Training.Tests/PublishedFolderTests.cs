@@ -40,10 +40,7 @@ public class PublishedFolderTests
         foreach (var steps in new[] { 1, 4, 8 })
         {
             using var gen1 = new Generator(9);
-            var pdScheduler = SamplerRegistry.Create("pd", SchedulerConfig.ForClass(SamplerRegistry.ClassNameOf("pd")) with
-            {
-                BetaSchedule = job.Diffusion.Schedule, NumTrainTimesteps = job.Diffusion.NumTrainTimesteps, PredictionType = "v_prediction", TrainedBetas = null,
-            });
+            var pdScheduler = SamplerRegistry.Create("pd", job.Diffusion.ToSchedulerConfig()); // as the training's evaluation builds it
             using var pd = Diffusion.Samplers.Sampling.Sample(denoiser, pdScheduler, steps, [64, 2], null, gen1);
             using var gen2 = new Generator(9);
             using var viaFile = Diffusion.Samplers.Sampling.Sample(denoiser, SamplerRegistry.FromFile(configPath), steps, [64, 2], null, gen2);
