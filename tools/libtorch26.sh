@@ -57,8 +57,11 @@ make_root() {
 in_ns() {
   local r=$1; shift
   local dotnet_dir=""; command -v dotnet >/dev/null && dotnet_dir=$(dirname "$(readlink -f "$(command -v dotnet)")")
+  # OpenBLAS's own thread pool defaults to every core and ignores libtorch's thread count until the engine sets one
+  # (run.threads); one thread unless the caller says otherwise (README, "BLAS").
+  local blas_threads=${OPENBLAS_NUM_THREADS:-1}
   unshare --mount --propagation private -- bash -euc '
-    r=$1 repo=$2 dotnet_dir=$3; shift 3
+    r=$1 repo=$2 dotnet_dir=$3 blas_threads=$4; shift 4
     mount -t proc proc "$r/proc"
     mount --rbind /dev "$r/dev"
     bind() { [ -e "$1" ] || return 0; mkdir -p "$r$1"; mount --bind "$1" "$r$1"; }
@@ -69,9 +72,9 @@ in_ns() {
     bind /tmp
     exec chroot "$r" /usr/bin/env -i PATH="${dotnet_dir:+$dotnet_dir:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
       HOME="$HOME" LANG=C.UTF-8 DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 \
-      DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 MSBUILDDISABLENODEREUSE=1 \
+      DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 MSBUILDDISABLENODEREUSE=1 OPENBLAS_NUM_THREADS="$blas_threads" \
       DISTILLDIFF_NATIVE="$repo/build/native-2.6" ${EXTRA_ENV:-} bash -c "cd \"\$0\" && exec \"\$@\"" "$repo" "$@"
-  ' _ "$r" "$repo" "$dotnet_dir" "$@"
+  ' _ "$r" "$repo" "$dotnet_dir" "$blas_threads" "$@"
 }
 
 build_native() {
@@ -93,7 +96,7 @@ case "${1:-test}" in
     build_native
     dotnet build tools/bench/DistillDiff.Bench/DistillDiff.Bench.csproj -c Release -nologo -v q -clp:ErrorsOnly
     in_ns "$root" env BENCH_NO_BUILD=1 BENCH_OUT=tools/bench/results-2.6.md ${BENCH_THREADS:+BENCH_THREADS="$BENCH_THREADS"} \
-      ${BENCH_REPEATS:+BENCH_REPEATS="$BENCH_REPEATS"} bash tools/bench/run.sh
+      ${BENCH_REPEATS:+BENCH_REPEATS="$BENCH_REPEATS"} ${BENCH_DEFAULT_MALLOC:+BENCH_DEFAULT_MALLOC="$BENCH_DEFAULT_MALLOC"} bash tools/bench/run.sh
     ;;
   test)
     build_native

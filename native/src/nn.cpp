@@ -38,11 +38,19 @@ static at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, 
   if (dropout > 0) p = at::dropout(p, dropout, true);
   return at::matmul(p, v);
 }
+// The fused kernels (flash / memory-efficient, CPU and CUDA) have no double backward: a gradient penalty (R1)
+// differentiates through attention twice, so it runs in a scope that picks the plain path (per thread).
+static thread_local bool g_math_attention = false;
+DD_API int dd_set_math_attention(int on) {
+  int previous = g_math_attention ? 1 : 0;
+  g_math_attention = on != 0;
+  return previous;
+}
 DD_API TH dd_attention(TH q, TH k, TH v, TH mask, double dropout, int causal, double scale, int force_reference) {
   DD_TRY
   double s = scale > 0 ? scale : 1.0 / std::sqrt((double)q->size(-1));
 #if DD_TORCH_AT_LEAST(2, 1)
-  if (!force_reference)
+  if (!force_reference && !g_math_attention)
     return dd::wrap(at::scaled_dot_product_attention(*q, *k, *v, opt(mask), dropout, causal != 0, s));
 #endif
   return dd::wrap(attention_reference(*q, *k, *v, opt(mask), dropout, causal != 0, s));

@@ -41,6 +41,12 @@ public static partial class Torch
         }
     }
 
+    /// <summary>
+    /// Plain-path attention on this thread until disposed: for graphs that are differentiated twice (an R1 gradient
+    /// penalty through a discriminator with attention), which libtorch 2.x's fused kernels cannot do.
+    /// </summary>
+    public static MathAttentionScope MathAttention() => new(true);
+
     /// <summary>Whether this libtorch has fused scaled-dot-product attention (2.1+); else a plain fallback is used.</summary>
     public static bool HasFusedAttention => dd_has_fused_attention() == 1;
 

@@ -52,4 +52,26 @@ public class SpeedPathTests
         for (var i = 0; i < 3; i++)
             Assert.True(grads[i]!.AllClose(refGrads[i]!, rtol: 1e-4, atol: 1e-5), $"gradient {i}: max difference {(grads[i]! - refGrads[i]!).Abs().Max().Item()}");
     }
+
+    [Fact]
+    public void AttentionDifferentiatesTwiceInsideAMathAttentionScope()
+    {
+        // An R1 penalty's pattern: a gradient taken with create_graph, then differentiated again. libtorch 2.x's fused
+        // kernels have no double backward; inside the scope the plain path is taken, with the reference's result.
+        using var scope = Torch.NewDisposeScope();
+        using var gen = new Generator(9);
+        var q = Torch.Randn([2, 8, 16], gen, DType.Float64).RequiresGrad_();
+        var k = Torch.Randn([2, 8, 16], gen, DType.Float64).RequiresGrad_();
+        var v = Torch.Randn([2, 8, 16], gen, DType.Float64).RequiresGrad_();
+        Tensor Penalty(Func<Tensor> attention)
+        {
+            var g = Autograd.Grad([attention().Square().Sum()], [q], createGraph: true)[0]!;
+            return Autograd.Grad([g.Square().Sum()], [k])[0]!;
+        }
+        Tensor viaScope;
+        using (Torch.MathAttention()) viaScope = Penalty(() => F.ScaledDotProductAttention(q, k, v));
+        var reference = Penalty(() => F.ScaledDotProductAttention(q, k, v, forceReference: true));
+        Assert.True(viaScope.AllClose(reference, rtol: 1e-10, atol: 1e-12));
+        Assert.True(viaScope.Abs().Sum().Item() > 0);
+    }
 }

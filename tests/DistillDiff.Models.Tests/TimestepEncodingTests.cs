@@ -66,8 +66,11 @@ public class TimestepEncodingTests
             using var scope = Torch.NewDisposeScope();
             var got = TimestepEncoding.Sinusoidal(Torch.FromArray(ts), dim, flip, shift).ToArray<float>();
             Assert.Equal(bits.Length, got.Length);
-            var differing = Enumerable.Range(0, got.Length).Where(i => BitConverter.SingleToInt32Bits(got[i]) != bits[i]).ToList();
-            Assert.True(differing.Count == 0, $"dim {dim}: {differing.Count} of {got.Length} values differ from diffusers' bits, first at {differing.FirstOrDefault()}");
+            // The bits are libtorch 1.13's: other versions' exp/sin/cos kernels round differently (on 2.6, 24 of 128
+            // values of the 32-wide case), so there the check is at most 2 units in the last place; 1.13 stays exact.
+            var ulps = Torch.LibTorchVersion.Major == 1 ? 0 : 2;
+            var differing = Enumerable.Range(0, got.Length).Where(i => Math.Abs((long)BitConverter.SingleToInt32Bits(got[i]) - bits[i]) > ulps).ToList();
+            Assert.True(differing.Count == 0, $"dim {dim}: {differing.Count} of {got.Length} values differ from diffusers' bits by more than {ulps} ulp, first at {differing.FirstOrDefault()}");
         }
     }
 

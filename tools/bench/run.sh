@@ -8,7 +8,8 @@
 # compare.py starts both programs once per thread count and takes their samples alternately, back to back, so the
 # ratios hold up on a machine whose speed drifts. Settings (environment): BENCH_THREADS="1 2" (intra-op threads, the
 # same on both sides), BENCH_REPEATS=5 (samples per benchmark = its sample factor × this), BENCH_JSON=file (also keep
-# the raw samples), BENCH_OUT=file (default tools/bench/results.md), BENCH_NO_BUILD=1 (use the built C# program).
+# the raw samples), BENCH_OUT=file (default tools/bench/results.md), BENCH_NO_BUILD=1 (use the built C# program),
+# BENCH_DEFAULT_MALLOC=0 (skip the second pass with glibc malloc defaults).
 # Against libtorch 2.6 and Python PyTorch 2.6 in the Debian 13 root: bash tools/libtorch26.sh bench.
 set -euo pipefail
 
@@ -58,4 +59,5 @@ fi
   --threads "${BENCH_THREADS:-1 2}" \
   --repeats "${BENCH_REPEATS:-5}" \
   --out "${BENCH_OUT:-tools/bench/results.md}" \
-  ${BENCH_JSON:+--json "$BENCH_JSON"}
+  ${BENCH_JSON:+--json "$BENCH_JSON"} \
+  $([[ "${BENCH_DEFAULT_MALLOC:-1}" == 0 ]] && echo --no-default-malloc)

@@ -104,6 +104,7 @@ internal static unsafe partial class NativeMethods
     [DllImport(Lib)] internal static extern IntPtr dd_log_softmax(IntPtr x, long dim);
     [DllImport(Lib)] internal static extern IntPtr dd_dropout(IntPtr x, double p, int train);
     [DllImport(Lib)] internal static extern IntPtr dd_embedding(IntPtr w, IntPtr idx);
+    [DllImport(Lib)] internal static extern int dd_set_math_attention(int on);
     [DllImport(Lib)] internal static extern IntPtr dd_attention(IntPtr q, IntPtr k, IntPtr v, IntPtr mask, double dropout, int causal, double scale, int force_reference);
     [DllImport(Lib)] internal static extern int dd_has_fused_attention();
     [DllImport(Lib)] internal static extern IntPtr dd_upsample_nearest2d(IntPtr x, long h, long w);

@@ -15,7 +15,9 @@ public static class R1Penalty
     {
         using var scope = Torch.NewDisposeScope();
         var x = real.Detach().RequiresGrad_();
-        var logits = discriminator(x);
+        IReadOnlyList<Tensor> logits;
+        // The penalty is differentiated twice; libtorch 2.x's fused attention kernels have no double backward.
+        using (Torch.MathAttention()) logits = discriminator(x);
         Tensor? total = null;
         foreach (var l in logits) total = total is null ? l.Sum() : total + l.Sum();
         var grad = Autograd.Grad([total!], [x], retainGraph: true, createGraph: true)[0]
