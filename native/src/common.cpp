@@ -5,6 +5,7 @@
 #include <ATen/Context.h>
 #include <torch/cuda.h>
 #include <cmath>
+#include <dlfcn.h>
 #include <cstring>
 #include <mutex>
 
@@ -95,7 +96,25 @@ DD_API int dd_torch_version(int* major, int* minor, int* patch) {
 DD_API int dd_cuda_is_available() { DD_TRY return torch::cuda::is_available() ? 1 : 0; DD_CATCH(0) }
 DD_API int dd_cuda_device_count() { DD_TRY return (int)torch::cuda::device_count(); DD_CATCH(0) }
 DD_API int dd_cuda_synchronize(int index) { DD_DO(torch::cuda::synchronize(index)) }
-DD_API int dd_set_num_threads(int n) { DD_DO(at::set_num_threads(n)) }
+// OpenBLAS (Debian's libblas.so.3 once libopenblas0-pthread is installed) keeps its own thread pool, sized to all
+// cores when it loads and untouched by at::set_num_threads. Its threads then compete with libtorch's and with every
+// other process for the cores: on the shared 2-core machine an MLP training step took 27-54 ms on libtorch 2.6 and
+// 5-37 ms on 1.13 with it, 0.8 ms and 1.4 ms with OpenBLAS at 1 thread (tools/bench/blas_probe.py has the probe).
+// So the BLAS follows the intra-op thread count, as MKL does in PyTorch. Found at run time: a reference BLAS or
+// MKL has no openblas_set_num_threads, and then nothing happens.
+static int set_blas_threads(int n) {
+  using SetThreads = void (*)(int);
+  static SetThreads set = [] {
+    void* lib = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+    void* f = lib ? dlsym(lib, "openblas_set_num_threads") : nullptr;
+    if (!f) f = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    return (SetThreads)f;
+  }();
+  if (!set) return 0;
+  set(n);
+  return 1;
+}
+DD_API int dd_set_num_threads(int n) { DD_DO(at::set_num_threads(n); set_blas_threads(n)) }
 DD_API int dd_get_num_threads() { return at::get_num_threads(); }
 DD_API int dd_manual_seed(uint64_t seed) { DD_DO(torch::manual_seed(seed)) }
 DD_API int dd_parallel_info(char* buf, int cap) {

@@ -128,3 +128,21 @@ DD_API int dd_all_finite(TH* ts, int n) {
   return at::stack(flags).all().item<bool>() ? 1 : 0;
   DD_CATCH(-1)
 }
+
+// Loss scaling (fp16): divides every gradient by the loss scale (inv_scale = 1 / scale, a power of two, so exact)
+// and returns 1 when all of them are finite, 0 when any holds an inf or nan: one host sync for the whole list.
+// Plain _foreach ops rather than _amp_foreach_non_finite_check_and_unscale_, which has no CPU kernel before 2.3.
+DD_API int dd_unscale_grads(TH* params, int n, double inv_scale) {
+  DD_TRY
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> g;
+  for (int i = 0; i < n; i++)
+    if (params[i]->grad().defined()) g.push_back(params[i]->grad());
+  if (g.empty()) return 1;
+  if (inv_scale != 1.0) at::_foreach_mul_(g, inv_scale);
+  std::vector<at::Tensor> flags;
+  flags.reserve(g.size());
+  for (const auto& t : g) flags.push_back(at::isfinite(t).all());
+  return at::stack(flags).all().item<bool>() ? 1 : 0;
+  DD_CATCH(-1)
+}

@@ -69,6 +69,7 @@ DD_API int dd_requires_grad(TH a) { DD_TRY return a->requires_grad() ? 1 : 0; DD
 DD_API int dd_set_requires_grad(TH a, int v) { DD_DO(a->set_requires_grad(v != 0)) }
 DD_API int dd_is_leaf(TH a) { DD_TRY return a->is_leaf() ? 1 : 0; DD_CATCH(-1) }
 DD_API int dd_is_contiguous(TH a) { DD_TRY return a->is_contiguous() ? 1 : 0; DD_CATCH(-1) }
+DD_API int dd_is_channels_last(TH a) { DD_TRY return a->is_contiguous(at::MemoryFormat::ChannelsLast) ? 1 : 0; DD_CATCH(-1) }
 DD_API int dd_item(TH a, double* out) { DD_TRY *out = a->item<double>(); return 0; DD_CATCH(-1) }
 DD_API int dd_item_long(TH a, int64_t* out) { DD_TRY *out = a->item<int64_t>(); return 0; DD_CATCH(-1) }
 DD_API int dd_to_string(TH a, char* buf, int cap) {

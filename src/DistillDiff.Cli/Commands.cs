@@ -25,6 +25,8 @@ public static class Commands
         root.Subcommands.Add(Info());
         root.Subcommands.Add(List());
         root.Subcommands.Add(ConvertCommand.Create(Guard));
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
         return root;
     }
 

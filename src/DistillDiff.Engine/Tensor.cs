@@ -136,6 +136,9 @@ public sealed partial class Tensor : IDisposable
 
     public bool IsContiguous => Checked(dd_is_contiguous(Handle), "is_contiguous") == 1;
 
+    /// <summary>Whether the elements lie in channels_last (NHWC) order (a 4-d tensor; see <see cref="ChannelsLast"/>).</summary>
+    public bool IsChannelsLast => Checked(dd_is_channels_last(Handle), "is_channels_last") == 1;
+
     private static int Checked(int v, string op) => v >= 0 ? v : throw TorchException.FromNative(op);
 
     public override string ToString()

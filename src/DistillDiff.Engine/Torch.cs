@@ -18,6 +18,13 @@ public static partial class Torch
 
     public static GradMode EnableGrad() => new(true);
 
+    /// <summary>
+    /// Autocast (mixed precision) on this thread until the returned scope is disposed, as torch.autocast:
+    /// <c>using var _ = Torch.Autocast(DType.BFloat16);</c>. Scopes nest; <paramref name="enabled"/> false opens a
+    /// scope that turns autocast off inside an enclosing one (e.g. for a float32 loss).
+    /// </summary>
+    public static Amp.AutocastScope Autocast(DType dtype, DeviceType device = DeviceType.CPU, bool enabled = true) => new(dtype, device, enabled);
+
     /// <summary>Native tensor handles currently alive (all threads): the number to watch for leaks.</summary>
     public static long LiveTensorCount => dd_live_tensors();
 

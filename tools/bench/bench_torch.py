@@ -146,6 +146,44 @@ def main():
         for _ in range(n):
             pass
 
+    # channels_last and bf16-autocast variants of the train step and the forward (Program.cs has the same), on a second
+    # net (converted once) with its own optimizer; bf16 only where CPU autocast trains (libtorch / PyTorch 2.4+).
+    net_cl = Net()
+    deterministic_init(net_cl)
+    net_cl = net_cl.to(memory_format=torch.channels_last)
+    x_cl = x.contiguous(memory_format=torch.channels_last)
+    opt_cl = torch.optim.AdamW(net_cl.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, foreach=True)
+
+    def train_with(model, optimizer, inp, bf16):
+        def body(n):
+            for _ in range(n):
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    loss = F.mse_loss(model(inp), y)
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                del loss
+        return body
+
+    def infer_with(model, inp, bf16):
+        def body(n):
+            for _ in range(n):
+                with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    model(inp)
+        return body
+
+    variants = [
+        ("train_cl", "train step, channels_last", "ms", 1e3, 5, 1, 5, train_with(net_cl, opt_cl, x_cl, False), None),
+        ("infer_cl", "forward only, no_grad, channels_last", "ms", 1e3, 5, 1, 5, infer_with(net_cl, x_cl, False), None),
+    ]
+    if tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4):
+        variants += [
+            ("train_bf16", "train step, bf16 autocast", "ms", 1e3, 5, 1, 5, train_with(net, opt, x, True), None),
+            ("infer_bf16", "forward only, no_grad, bf16 autocast", "ms", 1e3, 5, 1, 5, infer_with(net, x, True), None),
+            ("train_bf16_cl", "train step, bf16 autocast, channels_last", "ms", 1e3, 5, 1, 5,
+             train_with(net_cl, opt_cl, x_cl, True), None),
+        ]
+
     # id, name, unit, scale, warmup, iters per sample, sample factor, body, prepare: as in Program.cs
     benches = [
         ("train", "train step (fwd+loss+bwd+AdamW+zero_grad)", "ms", 1e3, 5, 1, 5, train_steps, None),
@@ -157,7 +195,7 @@ def main():
         ("shape", "x.Shape (native call + long[] alloc)", "us", 1e6, 5000, 20000, 3, shape_loop, None),
         ("grad_mode", "grad-mode query (bare native call)", "us", 1e6, 5000, 20000, 3, grad_mode_loop, None),
         ("loop", "empty loop iteration", "us", 1e6, 5000, 20000, 3, empty_loop, None),
-    ]
+    ] + variants
     by_id = {bm[0]: bm for bm in benches}
 
     def reply(o):

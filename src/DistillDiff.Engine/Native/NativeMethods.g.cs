@@ -57,6 +57,10 @@ internal static unsafe partial class NativeMethods
     [DllImport(Lib)] internal static extern IntPtr dd_rpow_scalar(IntPtr a, double s);
     [DllImport(Lib)] internal static extern IntPtr dd_fmod_scalar(IntPtr a, double s);
     [DllImport(Lib)] internal static extern IntPtr dd_leaky_relu(IntPtr a, double s);
+    [DllImport(Lib)] internal static extern int dd_autocast_state(int device_type, int* dtype);
+    [DllImport(Lib)] internal static extern int dd_autocast_set(int device_type, int enabled, int dtype);
+    [DllImport(Lib)] internal static extern int dd_autocast_enter();
+    [DllImport(Lib)] internal static extern int dd_autocast_exit();
     [DllImport(Lib)] internal static extern IntPtr dd_grad(IntPtr a);
     [DllImport(Lib)] internal static extern int dd_set_grad(IntPtr a, IntPtr g);
     [DllImport(Lib)] internal static extern int dd_backward(IntPtr a, IntPtr grad, int retain_graph, int create_graph);
@@ -169,6 +173,7 @@ internal static unsafe partial class NativeMethods
     [DllImport(Lib)] internal static extern int dd_ema_update(IntPtr* ema, IntPtr* @params, int n, double decay);
     [DllImport(Lib)] internal static extern int dd_copy_all(IntPtr* dst, IntPtr* src, int n);
     [DllImport(Lib)] internal static extern int dd_all_finite(IntPtr* ts, int n);
+    [DllImport(Lib)] internal static extern int dd_unscale_grads(IntPtr* @params, int n, double inv_scale);
     [DllImport(Lib)] internal static extern IntPtr dd_empty(long* shape, int nd, int dtype, int dev, int idx);
     [DllImport(Lib)] internal static extern IntPtr dd_zeros(long* shape, int nd, int dtype, int dev, int idx);
     [DllImport(Lib)] internal static extern IntPtr dd_ones(long* shape, int nd, int dtype, int dev, int idx);
@@ -196,6 +201,7 @@ internal static unsafe partial class NativeMethods
     [DllImport(Lib)] internal static extern int dd_set_requires_grad(IntPtr a, int v);
     [DllImport(Lib)] internal static extern int dd_is_leaf(IntPtr a);
     [DllImport(Lib)] internal static extern int dd_is_contiguous(IntPtr a);
+    [DllImport(Lib)] internal static extern int dd_is_channels_last(IntPtr a);
     [DllImport(Lib)] internal static extern int dd_item(IntPtr a, double* @out);
     [DllImport(Lib)] internal static extern int dd_item_long(IntPtr a, long* @out);
     [DllImport(Lib)] internal static extern int dd_to_string(IntPtr a, byte* buf, int cap);

@@ -150,6 +150,25 @@ public abstract class Module : IDisposable
     /// <summary>Casts floating-point parameters and buffers in place, each staying on its device; references stay valid.</summary>
     public Module To(DType dtype) => Convert(t => t.Device, dtype);
 
+    /// <summary>
+    /// Puts every 4-d parameter and buffer (convolution weights) in channels_last (NHWC) memory order, in place, as
+    /// PyTorch's model.to(memory_format=torch.channels_last). Call it before making the optimizer, whose state then
+    /// takes the same layout; feed the model channels_last inputs too (<see cref="Tensor.ChannelsLast"/>).
+    /// </summary>
+    public Module ToChannelsLast()
+    {
+        using var noGrad = Torch.NoGrad();
+        foreach (var t in Parameters().Concat(NamedBuffers().Select(b => b.Buffer)))
+        {
+            if (t.Dim != 4 || t.IsChannelsLast) continue;
+            var requiresGrad = t.RequiresGrad;
+            var converted = DisposeScope.Detach(t.ChannelsLast());
+            t.ReplaceWith(converted);
+            if (requiresGrad) t.RequiresGrad = true;
+        }
+        return this;
+    }
+
     private Module Convert(Func<Tensor, Device> deviceOf, DType? dtype)
     {
         using var noGrad = Torch.NoGrad();

@@ -1,5 +1,6 @@
 namespace DistillDiff.Training.Config;
 
+using DistillDiff.Engine.Amp;
 using DistillDiff.Recipes;
 
 /// <summary>The `run:` section: where the run lives and how it behaves.</summary>
@@ -22,4 +23,11 @@ public sealed record RunConfig
     [Range(1, 1e9)] public int CheckpointEvery { get; init; } = 500;
     [Range(1, 1000)] public int KeepCheckpoints { get; init; } = 2;
     public bool TensorBoard { get; init; } = true;
+    /// <summary>
+    /// fp32, bf16 (autocast; CPU and CUDA) or fp16 (autocast with dynamic loss scaling; CUDA, or CPU on libtorch
+    /// 2.4+). Weights and optimizer state stay float32 in every precision.
+    /// </summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
+    /// <summary>channels_last (NHWC) memory layout for the model and its image inputs (convolutional models).</summary>
+    public bool ChannelsLast { get; init; }
 }

@@ -24,6 +24,9 @@ public sealed class StepCurve
     {
         _path = path;
         _points = File.Exists(path) ? JsonSerializer.Deserialize<List<StepCurvePoint>>(File.ReadAllText(path), Json) ?? [] : [];
+        // Files written before the trainer layout have no series and call the continuous DDIM "ddim"; it is "pd" now.
+        for (var i = 0; i < _points.Count; i++)
+            if (_points[i] is { Series: null, Sampler: "ddim" } legacy) _points[i] = legacy with { Sampler = "pd" };
     }
 
     public IReadOnlyList<StepCurvePoint> Points => _points;

@@ -3,6 +3,7 @@ namespace DistillDiff.Training.Loop;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DistillDiff.Data;
+using DistillDiff.Engine.Amp;
 
 /// <summary>
 /// Everything besides tensors that a resumed run needs to continue exactly where it stopped: the phase and step,
@@ -25,7 +26,10 @@ public sealed record TrainerState
     public required long Step { get; init; }
     public required long GlobalStep { get; init; }
     /// <summary>Where the data order (the seeded batch sampler) stands.</summary>
-    public required SamplerState DataOrder { get; init; }
+    public SamplerState? DataOrder { get; init; }
+    /// <summary>The same under its old name, in checkpoints written before the trainer layout (read, never written).</summary>
+    [JsonPropertyName("sampler")]
+    public SamplerState? LegacySampler { get; init; }
     public required long MetricsLines { get; init; }
     /// <summary>State of the generator that draws times and noise (base64 of its bytes).</summary>
     public required string NoiseGenerator { get; init; }
@@ -38,6 +42,8 @@ public sealed record TrainerState
     /// </summary>
     public Dictionary<string, double> LossSums { get; init; } = [];
     public Dictionary<string, int> LossCounts { get; init; } = [];
+    /// <summary>The fp16 loss scaler's scale and counters (null in fp32 and bf16 runs).</summary>
+    public GradScalerState? LossScaler { get; init; }
 
     public void Save(string dir) => File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json));
 
@@ -46,8 +52,10 @@ public sealed record TrainerState
         var path = Path.Combine(dir, FileName);
         try
         {
-            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
+            var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
                 ?? throw new InvalidDataException($"{path} is empty");
+            var order = state.DataOrder ?? state.LegacySampler ?? throw new InvalidDataException($"{path}: no data_order");
+            return state with { DataOrder = order, LegacySampler = null };
         }
         catch (JsonException e)
         {

@@ -3,6 +3,7 @@ namespace DistillDiff.Training.Loop;
 using DistillDiff.Data;
 using DistillDiff.Data.Datasets;
 using DistillDiff.Engine;
+using DistillDiff.Engine.Amp;
 using DistillDiff.Engine.Nn;
 using DistillDiff.Engine.Optim;
 using DistillDiff.Engine.Serialization;
@@ -56,6 +57,13 @@ public sealed class TrainingLoop
     /// <summary>Phases finished so far (saved in every checkpoint).</summary>
     public List<string> Completed { get; }
 
+    /// <summary>
+    /// Makes each phase's precision and layout (run.precision, run.channels_last): the forward pass and losses run in
+    /// its autocast scope, its loss scaler (fp16) skips steps whose gradients overflowed and is checkpointed with the
+    /// phase. Null trains in float32.
+    /// </summary>
+    public Func<MixedPrecision>? NewPrecision { get; set; }
+
     /// <summary>Asked once per iteration; when it returns true the loop saves a checkpoint and returns false from Run.</summary>
     public Func<bool>? StopRequested { get; set; }
 
@@ -67,18 +75,21 @@ public sealed class TrainingLoop
     {
         var modules = method.Trained;
         foreach (var m in modules) m.Module.Train();
+        var amp = NewPrecision?.Invoke() ?? new MixedPrecision(Precision.Fp32, _device);
+        foreach (var m in modules) amp.Prepare(m.Module);   // before the optimizers: their state takes the layout
         foreach (var m in modules) _dp?.BroadcastFromMain(m.Module);   // before the EMAs copy the weights
         var slots = modules.Select(m => new Slot(m)).ToList();
+        var sums = new Dictionary<string, (Tensor Sum, int Count)>(StringComparer.Ordinal);
         try
         {
             long step = 0;
             if (_resume is { } r && r.Phase == phase.Name && _resumeDir != null)
             {
                 step = r.Step;
-                foreach (var s in slots) s.Load(_resumeDir);
+                foreach (var s in slots) s.Load(_resumeDir, slots.Count == 1);
+                if (r.LossScaler is { } scaler) amp.Scaler?.Restore(scaler);
                 Generator.SetDefaultState(Convert.FromBase64String(r.DefaultGenerator));
             }
-            var sums = new Dictionary<string, (Tensor Sum, int Count)>(StringComparer.Ordinal);
             if (_resume is { } partial && partial.Phase == phase.Name && _resumeDir != null)
             {
                 // The losses since the last logged step, so the first line after the resume averages a full window.
@@ -94,34 +105,41 @@ public sealed class TrainingLoop
                 if (stop)
                 {
                     bar.Dispose();
-                    SaveCheckpoint(phase, step, slots, sums);
+                    SaveCheckpoint(phase, step, slots, sums, amp.Scaler);
                     _log.Information("{Phase}: stopped at step {Step}; continue with `distilldiff resume {Run}`", phase.Name, step, _run.Root);
                     return false;
                 }
                 using (var scope = Torch.NewDisposeScope())
                 {
                     var batch = _data.GetBatch(NextIndices(phase.BatchSize), _device);
+                    batch = batch with { X = amp.Input(batch.X) };
                     var active = slots.Where(s => method.IsActive(s.Name, step)).ToList();
                     foreach (var s in active) s.Settings.Schedule.Apply(s.Optimizer);
-                    var losses = method.Step(new StepContext(batch, _conditional ? batch.Labels : null, step, _noise, _device)
-                    {
-                        Rank = _dp?.Rank ?? 0,
-                        WorldSize = _dp?.WorldSize ?? 1,
-                    });
+                    StepLosses losses;
+                    using (amp.Autocast())
+                        losses = method.Step(new StepContext(batch, _conditional ? batch.Labels : null, step, _noise, _device)
+                        {
+                            Rank = _dp?.Rank ?? 0,
+                            WorldSize = _dp?.WorldSize ?? 1,
+                        });
                     // Every module's gradients are cleared, not only the active ones': a generator loss leaves
                     // gradients on the discriminator that its next step must not see.
                     foreach (var s in slots) s.Optimizer.ZeroGrad();
-                    losses.Total.Backward();
-                    _dp?.AverageGradients([.. active.SelectMany(s => s.Parameters)]);
-                    foreach (var s in active) s.Step();
+                    amp.Backward(losses.Total);
+                    var stepped = active.SelectMany(s => s.Parameters).ToList();
+                    _dp?.AverageGradients(stepped);
+                    // fp16: a step whose gradients overflowed is skipped (the loss scaler has backed off); the
+                    // gradients are averaged first, so every rank makes the same decision.
+                    if (amp.Unscale(stepped))
+                        foreach (var s in active) s.Step();
                     foreach (var (name, value) in losses.Logged) Accumulate(sums, name, value);
                 }
                 step++;
                 if (step % _logEvery == 0 || step == phase.Steps)
-                    status = Log(phase, step, sums, slots, bar);
+                    status = Log(phase, step, sums, slots, bar, amp.Scaler);
                 bar.Update(step, status);
                 if (step % _checkpointEvery == 0 || step == phase.Steps)
-                    SaveCheckpoint(phase, step, slots, sums);
+                    SaveCheckpoint(phase, step, slots, sums, amp.Scaler);
             }
             bar.Dispose();
             var published = slots.Single(s => s.Name == method.Published);
@@ -129,11 +147,11 @@ public sealed class TrainingLoop
             Completed.Add(phase.Name);
             SaveCheckpoint(phase, step, []);
             _dp?.Barrier();   // the next phase on every rank reads the model folder rank 0 just published
-            foreach (var (sum, _) in sums.Values) sum.Dispose();
             return true;
         }
         finally
         {
+            foreach (var (sum, _) in sums.Values) sum.Dispose();
             foreach (var s in slots) s.Dispose();
         }
     }
@@ -147,7 +165,8 @@ public sealed class TrainingLoop
     }
 
     /// <summary>Writes the averages since the last log line (reading them syncs with the device, so only here).</summary>
-    private string Log(Phase phase, long step, Dictionary<string, (Tensor Sum, int Count)> sums, List<Slot> slots, ProgressBar bar)
+    private string Log(Phase phase, long step, Dictionary<string, (Tensor Sum, int Count)> sums, List<Slot> slots, ProgressBar bar,
+        GradScaler? scaler)
     {
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         // The losses of the global batch: every rank has the same names and counts, so one all-reduce averages them.
@@ -170,9 +189,10 @@ public sealed class TrainingLoop
             values[single ? "lr" : $"lr_{s.Name}"] = s.Optimizer.LearningRate;
             if (s.TakeGradNorm() is double g) values[single ? "grad_norm" : $"grad_norm_{s.Name}"] = g;
         }
+        if (scaler != null) values["loss_scale"] = scaler.Scale;
         _metrics?.Write(phase.Name, step, phase.GlobalOffset + step, values);
         var losses = string.Join(" ", values.Where(v => !v.Key.StartsWith("lr", StringComparison.Ordinal) && !v.Key.StartsWith("grad_norm", StringComparison.Ordinal))
-            .Select(v => $"{v.Key} {v.Value:0.000000}"));
+            .Where(v => v.Key != "loss_scale").Select(v => $"{v.Key} {v.Value:0.000000}"));
         if (!bar.Enabled)
             _log.Information("{Phase} step {Step}/{Total} {Losses} lr {Lr:0.00e+0} ({Rate:0.0} it/s)",
                 phase.Name, step, phase.Steps, losses, slots[0].Optimizer.LearningRate, bar.Rate(step));
@@ -190,7 +210,7 @@ public sealed class TrainingLoop
     }
 
     private void SaveCheckpoint(Phase phase, long step, IReadOnlyList<Slot> slots,
-        Dictionary<string, (Tensor Sum, int Count)>? sums = null)
+        Dictionary<string, (Tensor Sum, int Count)>? sums = null, GradScaler? scaler = null)
     {
         foreach (var s in slots)
             if (!Torch.AllFinite(s.Module.Parameters().ToList()))
@@ -209,6 +229,7 @@ public sealed class TrainingLoop
             CompletedPhases = Completed.ToList(),
             LossSums = sums?.ToDictionary(kv => kv.Key, kv => kv.Value.Sum.Item(), StringComparer.Ordinal) ?? [],
             LossCounts = sums?.ToDictionary(kv => kv.Key, kv => kv.Value.Count, StringComparer.Ordinal) ?? [],
+            LossScaler = scaler?.State,
         };
         _store.Save(state.GlobalStep, dir =>
         {
@@ -269,15 +290,18 @@ public sealed class TrainingLoop
             finally { StateDictFile.DisposeAll(sd); }
         }
 
-        public void Load(string dir)
+        public void Load(string dir, bool single)
         {
-            StateDictFile.LoadInto(Module, Path.Combine(dir, $"{Name}.safetensors"));
-            var sd = StateDictFile.Load(Path.Combine(dir, $"{Name}.optimizer.safetensors"));
+            // Checkpoints written before the trainer layout hold one module as model/optimizer/ema.safetensors.
+            var legacy = single && !File.Exists(Path.Combine(dir, $"{Name}.safetensors")) && File.Exists(Path.Combine(dir, "model.safetensors"));
+            string PathOf(string kind) => Path.Combine(dir, legacy ? $"{(kind.Length == 0 ? "model" : kind)}.safetensors" : $"{Name}{(kind.Length == 0 ? "" : "." + kind)}.safetensors");
+            StateDictFile.LoadInto(Module, PathOf(""));
+            var sd = StateDictFile.Load(PathOf("optimizer"));
             try { Optimizer.LoadStateDict(sd); }
             finally { StateDictFile.DisposeAll(sd); }
             if (Ema != null)
             {
-                var e = StateDictFile.Load(Path.Combine(dir, $"{Name}.ema.safetensors"));
+                var e = StateDictFile.Load(PathOf("ema"));
                 try { Ema.LoadStateDict(e); }
                 finally { StateDictFile.DisposeAll(e); }
             }

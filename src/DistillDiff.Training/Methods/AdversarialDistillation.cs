@@ -170,6 +170,8 @@ public sealed class AdversarialDistillation : ITrainingMethod
             if (ts.Length == 0 || ts.Any(v => v < 0 || v >= n) || ts.Distinct().Count() != ts.Length)
                 fail("distill.student_timesteps", $"distill.student_timesteps must be distinct training indices in [0, {n - 1}], got [{string.Join(", ", ts)}]");
         }
+        if (d.ZeroTerminalSnr && d.StudentTimesteps is { } own && !own.Contains(n - 1))
+            fail("distill.zero_terminal_snr", $"distill.zero_terminal_snr makes the student's input at timestep {n - 1} pure noise, but distill.student_timesteps does not include {n - 1}");
         if (d.DistillTMin > d.DistillTMax)
             fail("distill.distill_t_min", $"distill.distill_t_min ({d.DistillTMin}) must not exceed distill.distill_t_max ({d.DistillTMax})");
         if (!FeatureNetworkRegistry.Names.Contains(d.FeatureNetwork))

@@ -5,6 +5,7 @@ using DistillDiff.Data.Datasets;
 using DistillDiff.Diffusion.Parameterisation;
 using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Engine;
+using DistillDiff.Engine.Amp;
 using DistillDiff.Engine.Nn;
 using DistillDiff.Engine.Optim;
 using DistillDiff.Models;
@@ -74,7 +75,7 @@ public sealed class TrainingJob : IDisposable
         _metrics = IsMain ? new MetricsLog(run, _resume?.MetricsLines ?? 0, job.Run.TensorBoard) : null;
         if (_resume != null)
         {
-            dataOrder.Restore(_resume.DataOrder);
+            dataOrder.Restore(_resume.DataOrder!);
             _noise.SetState(Convert.FromBase64String(_resume.NoiseGenerator));
             Generator.SetDefaultState(Convert.FromBase64String(_resume.DefaultGenerator));
         }
@@ -82,7 +83,21 @@ public sealed class TrainingJob : IDisposable
         _curve = new StepCurve(run.Curves);
         _evaluator = new Evaluator(_data, job.Eval, _device, _conditional, job.Diffusion.ToSchedulerConfig());
         _loop = new TrainingLoop(_data, dataOrder, _noise, _device, _conditional, _metrics, store, run, job.Run.LogEvery,
-            job.Run.CheckpointEvery, _log, _resume, _resumeDir, completed, dp);
+            job.Run.CheckpointEvery, _log, _resume, _resumeDir, completed, dp) { NewPrecision = () => NewPrecision(job, _device) };
+    }
+
+    /// <summary>The run's precision and layout, or a recipe error naming run.precision when this device and libtorch cannot train it.</summary>
+    private static MixedPrecision NewPrecision(JobConfig job, Device device)
+    {
+        try
+        {
+            return new MixedPrecision(job.Run.Precision, device, job.Run.ChannelsLast);
+        }
+        catch (ArgumentException e)
+        {
+            var src = job.Recipe.SourceOf("run.precision") ?? job.Recipe.SourcePath;
+            throw new RecipeException($"{src}: key 'run.precision': {e.Message}", "run.precision", src);
+        }
     }
 
     public RunDirectory Run => _run;
@@ -110,6 +125,7 @@ public sealed class TrainingJob : IDisposable
         var job = JobConfig.From(recipe);
         CheckTeacherCheckpoint(job);
         var data = JobChecks.CheckData(job);
+        NewPrecision(job, Device.Parse(job.Run.Device));
         var dp = JoinJob(job);
         var main = dp is null || dp.Rank == 0;
         RunDirectory? run = null;

@@ -144,6 +144,46 @@ internal static class Program
             }
         }
 
+        // channels_last and bf16-autocast variants (bench_torch.py has the same), on a second net converted once, with
+        // its own optimizer; bf16 only where CPU autocast trains (libtorch 2.4+).
+        using var netCl = new Net();
+        DeterministicInit(netCl);
+        netCl.ToChannelsLast();
+        var xCl = x.ChannelsLast();
+        using var optCl = new AdamW(netCl.TrainableParameters(), lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01);
+        Action<int> TrainWith(Net model, AdamW optimizer, Tensor input, bool bf16) => n =>
+        {
+            for (var i = 0; i < n; i++)
+            {
+                using var scope = Torch.NewDisposeScope();
+                Tensor loss;
+                using (bf16 ? Torch.Autocast(DType.BFloat16) : null) loss = F.MseLoss(model.Forward(input), y);
+                loss.Backward();
+                optimizer.Step();
+                optimizer.ZeroGrad();
+            }
+        };
+        Action<int> InferWith(Net model, Tensor input, bool bf16) => n =>
+        {
+            for (var i = 0; i < n; i++)
+            {
+                using var noGrad = Torch.NoGrad();
+                using var scope = Torch.NewDisposeScope();
+                using (bf16 ? Torch.Autocast(DType.BFloat16) : null) model.Forward(input);
+            }
+        };
+        var variants = new List<Bench>
+        {
+            new("train_cl", "train step, channels_last", "ms", 1e3, 5, 1, 5, false, TrainWith(netCl, optCl, xCl, false)),
+            new("infer_cl", "forward only, no_grad, channels_last", "ms", 1e3, 5, 1, 5, false, InferWith(netCl, xCl, false)),
+        };
+        if (Torch.LibTorchVersion >= DistillDiff.Engine.Amp.MixedPrecision.MinCpuVersion)
+            variants.AddRange([
+                new("train_bf16", "train step, bf16 autocast", "ms", 1e3, 5, 1, 5, false, TrainWith(net, opt, x, true)),
+                new("infer_bf16", "forward only, no_grad, bf16 autocast", "ms", 1e3, 5, 1, 5, false, InferWith(net, x, true)),
+                new("train_bf16_cl", "train step, bf16 autocast, channels_last", "ms", 1e3, 5, 1, 5, false, TrainWith(netCl, optCl, xCl, true)),
+            ]);
+
         var a = Torch.Full([1], 1.5);
         var b = Torch.Full([1], 2.5);
         var sink = 0L;
@@ -212,6 +252,7 @@ internal static class Program
                 for (var i = 0; i < n; i++) Torch.NoGrad().Dispose();
             }),
         };
+        benches.AddRange(variants);
         var byId = benches.ToDictionary(bm => bm.Id);
 
         var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
