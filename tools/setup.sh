@@ -10,8 +10,11 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # OpenBLAS: Debian's libtorch calls the generic libblas.so.3, which is the slow reference BLAS unless this
 # package points it at OpenBLAS (about 18x faster matmuls here).
-packages=(cmake g++ make dataset-fashion-mnist libopenblas0-pthread)
-[ -z "${LIBTORCH:-}" ] && packages+=(libtorch-dev)
+# fonts-dejavu-core: ScottPlot draws plot text with a system font (SkiaSharp finds none on a bare Debian).
+# chromium: the run-report test renders report.html headless and checks the console and a screenshot.
+packages=(cmake g++ make dataset-fashion-mnist libopenblas0-pthread fonts-dejavu-core chromium)
+# libgloo-dev: the Gloo headers that c10d's ProcessGroupGloo needs (data-parallel training on CPU).
+[ -z "${LIBTORCH:-}" ] && packages+=(libtorch-dev libgloo-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

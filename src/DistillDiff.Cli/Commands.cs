@@ -9,6 +9,7 @@ using DistillDiff.Engine.Nn;
 using DistillDiff.Models;
 using DistillDiff.Models.Checkpoints;
 using DistillDiff.Recipes;
+using DistillDiff.Training.Classifier;
 using DistillDiff.Training.Evaluation;
 using DistillDiff.Training.Methods;
 using DistillDiff.Training.Trainers;
@@ -25,6 +26,10 @@ public static class Commands
         root.Subcommands.Add(Info());
         root.Subcommands.Add(List());
         root.Subcommands.Add(ConvertCommand.Create(Guard));
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create(Guard));
+        root.Subcommands.Add(ReportCommand.Create(Guard));
         return root;
     }
 
@@ -34,10 +39,12 @@ public static class Commands
         var set = new Option<string[]>("--set") { Description = "override a key: --set teacher.lr=1e-4 (repeatable)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "delete an existing run folder of the same name first" };
         var runDir = new Option<string?>("--run-dir") { Description = "run folder (default: run.output_dir/run.name)" };
-        var cmd = new Command("train", "train a teacher and distill it, as the recipe says") { recipe, set, overwrite, runDir };
-        cmd.SetAction(p => Guard(() =>
+        var nproc = NprocOption();
+        var cmd = new Command("train", "train a teacher and distill it, as the recipe says") { recipe, set, overwrite, runDir, nproc };
+        cmd.SetAction(p => Launcher.ShouldLaunch(p.GetValue(nproc)) ? Launcher.Run(p.GetValue(nproc)) : Guard(() =>
         {
             var r = RecipeLoader.Load(p.GetValue(recipe)!, p.GetValue(set) ?? [], environment: RecipeLoader.EnvironmentLayer());
+            if (ClassifierTraining.IsClassifierRecipe(r)) { ClassifierTraining.Run(r, p.GetValue(runDir)); return; }
             using var job = TrainingJob.Start(r, p.GetValue(overwrite), p.GetValue(runDir));
             job.Execute();
         }));
@@ -47,14 +54,21 @@ public static class Commands
     private static Command Resume()
     {
         var dir = new Argument<string>("run-dir") { Description = "the run folder of a stopped run (e.g. checkpoints/quickstart)" };
-        var cmd = new Command("resume", "continue a stopped run from its last checkpoint") { dir };
-        cmd.SetAction(p => Guard(() =>
+        var nproc = NprocOption();
+        var cmd = new Command("resume", "continue a stopped run from its last checkpoint") { dir, nproc };
+        cmd.SetAction(p => Launcher.ShouldLaunch(p.GetValue(nproc)) ? Launcher.Run(p.GetValue(nproc)) : Guard(() =>
         {
             using var job = TrainingJob.Resume(p.GetValue(dir)!);
             job.Execute();
         }));
         return cmd;
     }
+
+    private static Option<int> NprocOption() => new("--nproc")
+    {
+        Description = "data-parallel processes on this machine (per-rank batch = the recipe's; see docs/distributed.md)",
+        DefaultValueFactory = _ => 1,
+    };
 
     private static Command Sample()
     {

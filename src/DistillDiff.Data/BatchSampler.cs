@@ -75,6 +75,24 @@ public sealed class BatchSampler
         return batch;
     }
 
+    /// <summary>
+    /// Rank <paramref name="rank"/>'s part of a global batch split over <paramref name="worldSize"/> data-parallel
+    /// ranks: the contiguous block of length globalBatch.Length / worldSize, so the blocks of ranks 0..N-1 in order
+    /// are the global batch itself and N ranks with per-rank batch B see exactly the data of one process with N×B.
+    /// </summary>
+    public static long[] Shard(long[] globalBatch, int rank, int worldSize)
+    {
+        ArgumentNullException.ThrowIfNull(globalBatch);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(worldSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(rank);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, worldSize);
+        if (globalBatch.Length % worldSize != 0)
+            throw new ArgumentException(
+                $"a global batch of {globalBatch.Length} indices does not split evenly over {worldSize} ranks", nameof(globalBatch));
+        var per = globalBatch.Length / worldSize;
+        return globalBatch.AsSpan(rank * per, per).ToArray();
+    }
+
     /// <summary>Epoch <paramref name="epoch"/>'s order of all indices (a copy).</summary>
     public long[] Permutation(long epoch)
     {

@@ -84,4 +84,18 @@ public class BatchSamplerTests
         Assert.Contains("dropLast", e.Message);
         Assert.Equal(10, new BatchSampler(10, 11, 0, dropLast: false).Next().Length);
     }
+
+    [Fact]
+    public void ShardsOfAGlobalBatchAreDisjointContiguousBlocksThatRebuildIt()
+    {
+        var global = new BatchSampler(100, 12, seed: 5).Next();
+        var shards = Enumerable.Range(0, 3).Select(r => BatchSampler.Shard(global, r, 3)).ToList();
+        Assert.All(shards, s => Assert.Equal(4, s.Length));
+        Assert.Equal(global, shards.SelectMany(s => s));          // rank order rebuilds the global batch
+        Assert.Equal(global[4..8], shards[1]);
+        Assert.Equal(12, shards.SelectMany(s => s).Distinct().Count());
+        Assert.Equal(global, BatchSampler.Shard(global, 0, 1));
+        Assert.Contains("does not split evenly over 5 ranks", Assert.Throws<ArgumentException>(() => BatchSampler.Shard(global, 0, 5)).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BatchSampler.Shard(global, 3, 3));
+    }
 }

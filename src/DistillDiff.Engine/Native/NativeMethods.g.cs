@@ -86,6 +86,15 @@ internal static unsafe partial class NativeMethods
     [DllImport(Lib)] internal static extern IntPtr dd_generator_get_state(IntPtr g);
     [DllImport(Lib)] internal static extern int dd_generator_set_state(IntPtr g, IntPtr state);
     [DllImport(Lib)] internal static extern int dd_generator_seed(IntPtr g, ulong seed);
+    [DllImport(Lib)] internal static extern void* dd_dist_init(IntPtr backend, IntPtr master_addr, long master_port, long rank, long world_size, long timeout_ms, int host_store);
+    [DllImport(Lib)] internal static extern void dd_dist_free(void* pg);
+    [DllImport(Lib)] internal static extern int dd_dist_rank(void* pg);
+    [DllImport(Lib)] internal static extern int dd_dist_world_size(void* pg);
+    [DllImport(Lib)] internal static extern int dd_dist_broadcast(void* pg, IntPtr* ts, int n, long root, long bucket_bytes);
+    [DllImport(Lib)] internal static extern int dd_dist_all_reduce(void* pg, IntPtr* ts, int n, int op, long bucket_bytes);
+    [DllImport(Lib)] internal static extern int dd_dist_average_grads(void* pg, IntPtr* @params, int n, long bucket_bytes);
+    [DllImport(Lib)] internal static extern IntPtr dd_dist_all_gather(void* pg, IntPtr t);
+    [DllImport(Lib)] internal static extern int dd_dist_barrier(void* pg);
     [DllImport(Lib)] internal static extern IntPtr dd_linear(IntPtr x, IntPtr w, IntPtr b);
     [DllImport(Lib)] internal static extern IntPtr dd_conv2d(IntPtr x, IntPtr w, IntPtr b, long* stride, long* padding, long* dilation, long groups);
     [DllImport(Lib)] internal static extern IntPtr dd_conv_transpose2d(IntPtr x, IntPtr w, IntPtr b, long* stride, long* padding, long* output_padding, long groups, long* dilation);

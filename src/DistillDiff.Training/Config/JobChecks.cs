@@ -24,7 +24,7 @@ public static class JobChecks
         // --overwrite deletes) anywhere on the disk.
         if (name.Length == 0 || name is "." or ".." || name.IndexOfAny(['/', '\\']) >= 0 || Path.IsPathRooted(name)
             || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
-            Fail(job, "run.name", $"must be a plain folder name (no '/', '\\\\', '.' or '..'), got '{name}'; use --run-dir for a folder elsewhere");
+            Fail(job, "run.name", $"must be a plain folder name (no '/', '\\', '.' or '..'), got '{name}'; use --run-dir for a folder elsewhere");
         if (job.Data.Count is long count && (count < 1 || count > MaxToyCount))
             Fail(job, "data.count", Range(1, MaxToyCount, count));
         if (job.Data.Limit is int limit && limit < 1)

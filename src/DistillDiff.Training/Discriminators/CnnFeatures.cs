@@ -18,7 +18,7 @@ public sealed class CnnFeatures : FeatureNetwork
         for (var i = 1; i < levels; i++) _convs.Add(new Conv2d(channels << (i - 1), channels << i, 4, stride: 2, padding: 1));
     }
 
-    public override IReadOnlyList<Tensor> Forward(Tensor x, Tensor? labels, Generator? noise)
+    public override IReadOnlyList<Tensor> Forward(Tensor x, Tensor? labels, Func<long[], Tensor>? noise)
     {
         using var scope = Torch.NewDisposeScope();
         var features = new List<Tensor>();

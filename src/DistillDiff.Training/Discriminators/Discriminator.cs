@@ -25,7 +25,7 @@ public sealed class Discriminator : Module
 
     public int Heads => _heads.Count;
 
-    public IReadOnlyList<Tensor> Forward(Tensor x, Tensor? labels, Generator? noise)
+    public IReadOnlyList<Tensor> Forward(Tensor x, Tensor? labels, Func<long[], Tensor>? noise)
     {
         using var scope = Torch.NewDisposeScope();
         var features = _features.Forward(x, labels, noise);

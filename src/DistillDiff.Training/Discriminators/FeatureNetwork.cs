@@ -11,6 +11,7 @@ public abstract class FeatureNetwork : Module
 {
     /// <param name="x">[B, ...] clean samples (real data or a student's x0 prediction).</param>
     /// <param name="labels">[B] class labels for class-conditional networks, or null.</param>
-    /// <param name="noise">Draws any noise the network adds to its input; null adds none.</param>
-    public abstract IReadOnlyList<Tensor> Forward(Tensor x, Tensor? labels, Generator? noise);
+    /// <param name="noise">Draws standard normal noise of a shape whose first dimension is the batch (StepContext.Randn, so
+    /// data-parallel ranks draw their rows of the global batch); null adds none.</param>
+    public abstract IReadOnlyList<Tensor> Forward(Tensor x, Tensor? labels, Func<long[], Tensor>? noise);
 }

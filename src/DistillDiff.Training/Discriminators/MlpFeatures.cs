@@ -14,7 +14,7 @@ public sealed class MlpFeatures : FeatureNetwork
         for (var i = 0; i < layers; i++) _layers.Add(new Linear(i == 0 ? dataDim : hidden, hidden));
     }
 
-    public override IReadOnlyList<Tensor> Forward(Tensor x, Tensor? labels, Generator? noise)
+    public override IReadOnlyList<Tensor> Forward(Tensor x, Tensor? labels, Func<long[], Tensor>? noise)
     {
         using var scope = Torch.NewDisposeScope();
         var features = new List<Tensor>();

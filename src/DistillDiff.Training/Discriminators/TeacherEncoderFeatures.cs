@@ -10,12 +10,13 @@ using DistillDiff.Models;
 /// </summary>
 public sealed class TeacherEncoderFeatures(DenoiserBackbone teacher, NoiseSchedule schedule, double t) : FeatureNetwork
 {
-    public override IReadOnlyList<Tensor> Forward(Tensor x, Tensor? labels, Generator? noise)
+    public override IReadOnlyList<Tensor> Forward(Tensor x, Tensor? labels, Func<long[], Tensor>? noise)
     {
         using var scope = Torch.NewDisposeScope();
         var b = x.Size(0);
         var times = Torch.Full([b], t, x.DType, x.Device);
-        var eps = noise is null ? Torch.ZerosLike(x) : Torch.Randn(x.Shape, noise, x.DType, x.Device);
+        var eps = noise is null ? Torch.ZerosLike(x) : noise(x.Shape);
+        if (eps.DType != x.DType) eps = eps.To(x.DType);
         var z = schedule.AddNoise(x, eps, times);
         // The backbone's timestep input is t * N - 1 (DenoiserBackbone's convention).
         var features = teacher.EncoderFeatures(z, times * schedule.NumTrainTimesteps - 1.0, labels);

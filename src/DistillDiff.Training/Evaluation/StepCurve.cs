@@ -1,12 +1,12 @@
 namespace DistillDiff.Training.Evaluation;
 
 using System.Text.Json;
-using DistillDiff.Formats.Plots;
+using DistillDiff.Training.Plots;
 
 /// <summary>
 /// Sample quality against number of sampling steps, for the teacher (DDIM baseline) and each distilled student:
 /// the curve a distillation paper's main figure shows. Kept in step_curve.json (a point per model and step count,
-/// replaced when measured again) and drawn as SVG, one plot per metric, steps on a log2 axis.
+/// replaced when measured again) and drawn as PNG and SVG, one plot per metric, steps on a log2 axis.
 /// </summary>
 public sealed class StepCurve
 {
@@ -24,6 +24,9 @@ public sealed class StepCurve
     {
         _path = path;
         _points = File.Exists(path) ? JsonSerializer.Deserialize<List<StepCurvePoint>>(File.ReadAllText(path), Json) ?? [] : [];
+        // Files written before the trainer layout have no series and call the continuous DDIM "ddim"; it is "pd" now.
+        for (var i = 0; i < _points.Count; i++)
+            if (_points[i] is { Series: null, Sampler: "ddim" } legacy) _points[i] = legacy with { Sampler = "pd" };
     }
 
     public IReadOnlyList<StepCurvePoint> Points => _points;
@@ -38,7 +41,7 @@ public sealed class StepCurve
     }
 
     /// <summary>Series of the plots, by each point's series (the teacher's curve; the progressive students joined into one).</summary>
-    public IEnumerable<(string Metric, IReadOnlyList<PlotSeries> Series)> Plots()
+    public IEnumerable<(string Metric, IReadOnlyList<ChartSeries> Series)> Plots()
     {
         var metrics = _points.SelectMany(p => p.Metrics.Keys).Distinct().OrderBy(m => m, StringComparer.Ordinal);
         foreach (var metric in metrics)
@@ -46,18 +49,25 @@ public sealed class StepCurve
             var series = _points.Where(p => p.Metrics.ContainsKey(metric))
                 .GroupBy(p => p.SeriesName)
                 .Select(g => g.OrderBy(p => p.Steps).ToList())
-                .Select(ps => new PlotSeries(ps[0].SeriesName, ps.Select(p => (double)p.Steps).ToArray(), ps.Select(p => p.Metrics[metric]).ToArray()))
+                .Select(ps => new ChartSeries(ps[0].SeriesName, ps.Select(p => (double)p.Steps).ToArray(), ps.Select(p => p.Metrics[metric]).ToArray()))
                 .ToList();
             yield return (metric, series);
         }
     }
 
+    /// <summary>plots/step_curve_&lt;metric&gt;.png and .svg: one line per series, steps on a log₂ axis.</summary>
     public void SavePlots(string dir, string title)
     {
         foreach (var (metric, series) in Plots())
-            SvgPlot.Save(Path.Combine(dir, $"step_curve_{metric}.svg"), series,
-                new PlotOptions($"{title}: {metric} against sampling steps", "sampling steps", metric, LogX: true, LogY: true));
+            Charts.Save(Path.Combine(dir, $"step_curve_{metric}"), series,
+                new ChartOptions($"{title}: {metric} against sampling steps", "sampling steps", metric, Log2X: true, LogY: LogScale(metric)));
     }
+
+    // Distances spanning decades read best on a log axis; bounded scores (precision, recall, PSNR), KID and MMD (unbiased,
+    // can be negative) and timings do not.
+    private static bool LogScale(string metric) => metric is not ("precision" or "recall" or "kid" or "mmd")
+        && !metric.StartsWith("psnr", StringComparison.Ordinal) && !metric.StartsWith("ms_", StringComparison.Ordinal)
+        && !metric.StartsWith("samples_per_s", StringComparison.Ordinal);
 
     /// <summary>A fixed-width table for the log and the README: rows = step counts, columns = models.</summary>
     public string Table(string metric)

@@ -26,7 +26,10 @@ public sealed record TrainerState
     public required long Step { get; init; }
     public required long GlobalStep { get; init; }
     /// <summary>Where the data order (the seeded batch sampler) stands.</summary>
-    public required SamplerState DataOrder { get; init; }
+    public SamplerState? DataOrder { get; init; }
+    /// <summary>The same under its old name, in checkpoints written before the trainer layout (read, never written).</summary>
+    [JsonPropertyName("sampler")]
+    public SamplerState? LegacySampler { get; init; }
     public required long MetricsLines { get; init; }
     /// <summary>State of the generator that draws times and noise (base64 of its bytes).</summary>
     public required string NoiseGenerator { get; init; }
@@ -49,8 +52,10 @@ public sealed record TrainerState
         var path = Path.Combine(dir, FileName);
         try
         {
-            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
+            var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
                 ?? throw new InvalidDataException($"{path} is empty");
+            var order = state.DataOrder ?? state.LegacySampler ?? throw new InvalidDataException($"{path}: no data_order");
+            return state with { DataOrder = order, LegacySampler = null };
         }
         catch (JsonException e)
         {

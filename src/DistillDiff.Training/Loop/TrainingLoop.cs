@@ -8,6 +8,7 @@ using DistillDiff.Engine.Nn;
 using DistillDiff.Engine.Optim;
 using DistillDiff.Engine.Serialization;
 using DistillDiff.Training.Checkpoints;
+using DistillDiff.Training.Distributed;
 using DistillDiff.Training.Methods;
 using DistillDiff.Training.Runs;
 using DistillDiff.Training.Trainers;
@@ -27,7 +28,7 @@ public sealed class TrainingLoop
     private readonly Generator _noise;
     private readonly Device _device;
     private readonly bool _conditional;
-    private readonly MetricsLog _metrics;
+    private readonly MetricsLog? _metrics;   // null on data-parallel ranks other than 0, which write nothing
     private readonly CheckpointStore _store;
     private readonly RunDirectory _run;
     private readonly int _logEvery;
@@ -35,15 +36,23 @@ public sealed class TrainingLoop
     private readonly ILogger _log;
     private readonly TrainerState? _resume;
     private readonly string? _resumeDir;
+    private readonly DataParallel? _dp;
 
-    public TrainingLoop(IDataset data, BatchSampler dataOrder, Generator noise, Device device, bool conditional, MetricsLog metrics,
+    /// <param name="dp">
+    /// Data-parallel training (null: one process): each rank takes its shard of the global batch, starts from rank
+    /// 0's weights, and averages gradients before clipping and stepping; rank 0 alone writes metrics and checkpoints.
+    /// </param>
+    public TrainingLoop(IDataset data, BatchSampler dataOrder, Generator noise, Device device, bool conditional, MetricsLog? metrics,
         CheckpointStore store, RunDirectory run, int logEvery, int checkpointEvery, ILogger log, TrainerState? resume, string? resumeDir,
-        List<string> completed)
+        List<string> completed, DataParallel? dp = null)
     {
         (_data, _dataOrder, _noise, _device, _conditional) = (data, dataOrder, noise, device, conditional);
         (_metrics, _store, _run, _logEvery, _checkpointEvery, _log) = (metrics, store, run, logEvery, checkpointEvery, log);
-        (_resume, _resumeDir, Completed) = (resume, resumeDir, completed);
+        (_resume, _resumeDir, Completed, _dp) = (resume, resumeDir, completed, dp);
+        if (metrics is null && IsMain) throw new ArgumentNullException(nameof(metrics), "rank 0 (or a single process) writes the metrics");
     }
+
+    private bool IsMain => _dp is null || _dp.Rank == 0;
 
     /// <summary>Phases finished so far (saved in every checkpoint).</summary>
     public List<string> Completed { get; }
@@ -68,18 +77,19 @@ public sealed class TrainingLoop
         foreach (var m in modules) m.Module.Train();
         var amp = NewPrecision?.Invoke() ?? new MixedPrecision(Precision.Fp32, _device);
         foreach (var m in modules) amp.Prepare(m.Module);   // before the optimizers: their state takes the layout
+        foreach (var m in modules) _dp?.BroadcastFromMain(m.Module);   // before the EMAs copy the weights
         var slots = modules.Select(m => new Slot(m)).ToList();
+        var sums = new Dictionary<string, (Tensor Sum, int Count)>(StringComparer.Ordinal);
         try
         {
             long step = 0;
             if (_resume is { } r && r.Phase == phase.Name && _resumeDir != null)
             {
                 step = r.Step;
-                foreach (var s in slots) s.Load(_resumeDir);
+                foreach (var s in slots) s.Load(_resumeDir, slots.Count == 1);
                 if (r.LossScaler is { } scaler) amp.Scaler?.Restore(scaler);
                 Generator.SetDefaultState(Convert.FromBase64String(r.DefaultGenerator));
             }
-            var sums = new Dictionary<string, (Tensor Sum, int Count)>(StringComparer.Ordinal);
             if (_resume is { } partial && partial.Phase == phase.Name && _resumeDir != null)
             {
                 // The losses since the last logged step, so the first line after the resume averages a full window.
@@ -90,7 +100,9 @@ public sealed class TrainingLoop
             var status = "";
             while (step < phase.Steps)
             {
-                if (StopRequested?.Invoke() == true)
+                var stop = StopRequested?.Invoke() == true;
+                if (_dp != null) stop = _dp.Any(stop, _device);
+                if (stop)
                 {
                     bar.Dispose();
                     SaveCheckpoint(phase, step, slots, sums, amp.Scaler);
@@ -105,13 +117,20 @@ public sealed class TrainingLoop
                     foreach (var s in active) s.Settings.Schedule.Apply(s.Optimizer);
                     StepLosses losses;
                     using (amp.Autocast())
-                        losses = method.Step(new StepContext(batch, _conditional ? batch.Labels : null, step, _noise, _device));
+                        losses = method.Step(new StepContext(batch, _conditional ? batch.Labels : null, step, _noise, _device)
+                        {
+                            Rank = _dp?.Rank ?? 0,
+                            WorldSize = _dp?.WorldSize ?? 1,
+                        });
                     // Every module's gradients are cleared, not only the active ones': a generator loss leaves
                     // gradients on the discriminator that its next step must not see.
                     foreach (var s in slots) s.Optimizer.ZeroGrad();
                     amp.Backward(losses.Total);
-                    // fp16: a step whose gradients overflowed is skipped (the loss scaler has backed off).
-                    if (amp.Unscale(active.SelectMany(s => s.Parameters).ToList()))
+                    var stepped = active.SelectMany(s => s.Parameters).ToList();
+                    _dp?.AverageGradients(stepped);
+                    // fp16: a step whose gradients overflowed is skipped (the loss scaler has backed off); the
+                    // gradients are averaged first, so every rank makes the same decision.
+                    if (amp.Unscale(stepped))
                         foreach (var s in active) s.Step();
                     foreach (var (name, value) in losses.Logged) Accumulate(sums, name, value);
                 }
@@ -127,11 +146,12 @@ public sealed class TrainingLoop
             publish(published.Module, published.Ema);
             Completed.Add(phase.Name);
             SaveCheckpoint(phase, step, []);
-            foreach (var (sum, _) in sums.Values) sum.Dispose();
+            _dp?.Barrier();   // the next phase on every rank reads the model folder rank 0 just published
             return true;
         }
         finally
         {
+            foreach (var (sum, _) in sums.Values) sum.Dispose();
             foreach (var s in slots) s.Dispose();
         }
     }
@@ -149,6 +169,8 @@ public sealed class TrainingLoop
         GradScaler? scaler)
     {
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        // The losses of the global batch: every rank has the same names and counts, so one all-reduce averages them.
+        _dp?.Average([.. sums.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value.Sum)]);
         foreach (var (name, (sum, count)) in sums)
         {
             if (count == 0) continue;
@@ -168,7 +190,7 @@ public sealed class TrainingLoop
             if (s.TakeGradNorm() is double g) values[single ? "grad_norm" : $"grad_norm_{s.Name}"] = g;
         }
         if (scaler != null) values["loss_scale"] = scaler.Scale;
-        _metrics.Write(phase.Name, step, phase.GlobalOffset + step, values);
+        _metrics?.Write(phase.Name, step, phase.GlobalOffset + step, values);
         var losses = string.Join(" ", values.Where(v => !v.Key.StartsWith("lr", StringComparison.Ordinal) && !v.Key.StartsWith("grad_norm", StringComparison.Ordinal))
             .Where(v => v.Key != "loss_scale").Select(v => $"{v.Key} {v.Value:0.000000}"));
         if (!bar.Enabled)
@@ -179,9 +201,12 @@ public sealed class TrainingLoop
 
     private long[] NextIndices(int batchSize)
     {
-        // The data order yields batches of the largest phase batch size; smaller phases take a prefix.
+        // The data order yields global batches of the largest phase batch size; smaller phases take a prefix, and
+        // each data-parallel rank its shard of that.
         var idx = _dataOrder.Next();
-        return idx.Length > batchSize ? idx[..batchSize] : idx;
+        var global = batchSize * (_dp?.WorldSize ?? 1);
+        if (idx.Length > global) idx = idx[..global];
+        return _dp?.Shard(idx) ?? idx;
     }
 
     private void SaveCheckpoint(Phase phase, long step, IReadOnlyList<Slot> slots,
@@ -191,13 +216,14 @@ public sealed class TrainingLoop
             if (!Torch.AllFinite(s.Module.Parameters().ToList()))
                 throw new TrainingDivergedException(
                     $"{phase.Name}: the {s.Name} weights are no longer finite at step {step}; not overwriting the last good checkpoint {_store.Latest() ?? "(none yet)"}");
+        if (!IsMain) return;
         var state = new TrainerState
         {
             Phase = phase.Name,
             Step = step,
             GlobalStep = phase.GlobalOffset + step,
             DataOrder = _dataOrder.State,
-            MetricsLines = _metrics.Lines,
+            MetricsLines = _metrics!.Lines,
             NoiseGenerator = Convert.ToBase64String(_noise.GetState()),
             DefaultGenerator = Convert.ToBase64String(Generator.GetDefaultState()),
             CompletedPhases = Completed.ToList(),
@@ -264,15 +290,18 @@ public sealed class TrainingLoop
             finally { StateDictFile.DisposeAll(sd); }
         }
 
-        public void Load(string dir)
+        public void Load(string dir, bool single)
         {
-            StateDictFile.LoadInto(Module, Path.Combine(dir, $"{Name}.safetensors"));
-            var sd = StateDictFile.Load(Path.Combine(dir, $"{Name}.optimizer.safetensors"));
+            // Checkpoints written before the trainer layout hold one module as model/optimizer/ema.safetensors.
+            var legacy = single && !File.Exists(Path.Combine(dir, $"{Name}.safetensors")) && File.Exists(Path.Combine(dir, "model.safetensors"));
+            string PathOf(string kind) => Path.Combine(dir, legacy ? $"{(kind.Length == 0 ? "model" : kind)}.safetensors" : $"{Name}{(kind.Length == 0 ? "" : "." + kind)}.safetensors");
+            StateDictFile.LoadInto(Module, PathOf(""));
+            var sd = StateDictFile.Load(PathOf("optimizer"));
             try { Optimizer.LoadStateDict(sd); }
             finally { StateDictFile.DisposeAll(sd); }
             if (Ema != null)
             {
-                var e = StateDictFile.Load(Path.Combine(dir, $"{Name}.ema.safetensors"));
+                var e = StateDictFile.Load(PathOf("ema"));
                 try { Ema.LoadStateDict(e); }
                 finally { StateDictFile.DisposeAll(e); }
             }

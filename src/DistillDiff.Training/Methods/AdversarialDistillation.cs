@@ -88,8 +88,8 @@ public sealed class AdversarialDistillation : ITrainingMethod
         var generator = IsGeneratorStep(c.Step);
         var x = c.X;
         var b = x.Size(0);
-        var t = _times.Index(Torch.RandInt(0, _times.Size(0), [b], c.Noise, DType.Int64, c.Device));
-        var eps = Torch.Randn(x.Shape, c.Noise, DType.Float32, c.Device);
+        var t = _times.Index(c.RandInt(0, _times.Size(0), [b]));
+        var eps = c.Randn(x.Shape);
         var z = _schedule.AddNoise(x, eps, t);
         if (_config.ZeroTerminalSnr) z = Torch.Where(Conversions.AsSampleShape(t.Ge(_maxTime), z), eps, z);
         return generator ? GeneratorStep(c, z, t) : DiscriminatorStep(c, z, t);
@@ -98,7 +98,7 @@ public sealed class AdversarialDistillation : ITrainingMethod
     private StepLosses GeneratorStep(StepContext c, Tensor z, Tensor t)
     {
         var xHat = _denoiser.Predict(z, t, c.Labels).X0;
-        var adversarial = HingeLoss.Generator(_discriminator.Forward(xHat, c.Labels, c.Noise));
+        var adversarial = HingeLoss.Generator(_discriminator.Forward(xHat, c.Labels, c.Randn));
         var distill = DistillationTerm(c, xHat);
         var total = adversarial * _config.AdversarialWeight + distill * _config.DistillWeight;
         return new StepLosses(total, new Dictionary<string, Tensor> { ["g_adv"] = adversarial, ["distill"] = distill, ["g_loss"] = total });
@@ -108,8 +108,8 @@ public sealed class AdversarialDistillation : ITrainingMethod
     private Tensor DistillationTerm(StepContext c, Tensor xHat)
     {
         var b = xHat.Size(0);
-        var t = Torch.Rand([b], c.Noise, DType.Float32, c.Device) * (_config.DistillTMax - _config.DistillTMin) + _config.DistillTMin;
-        var eps = Torch.Randn(xHat.Shape, c.Noise, DType.Float32, c.Device);
+        var t = c.Rand([b]) * (_config.DistillTMax - _config.DistillTMin) + _config.DistillTMin;
+        var eps = c.Randn(xHat.Shape);
         Tensor xTeacher;
         using (Torch.NoGrad())
             xTeacher = _teacher.Predict(_schedule.AddNoise(xHat.Detach(), eps, t), t, c.Labels).X0;
@@ -122,13 +122,13 @@ public sealed class AdversarialDistillation : ITrainingMethod
         Tensor xHat;
         using (Torch.NoGrad())
             xHat = _denoiser.Predict(z, t, c.Labels).X0;
-        var fake = _discriminator.Forward(xHat, c.Labels, c.Noise);
+        var fake = _discriminator.Forward(xHat, c.Labels, c.Randn);
         var dStep = c.Step / (_config.DiscriminatorSteps + 1) * _config.DiscriminatorSteps + c.Step % (_config.DiscriminatorSteps + 1);
         var lazy = _config.R1Gamma > 0 && dStep % _config.R1Every == 0;
         IReadOnlyList<Tensor> real;
         Tensor? r1 = null;
-        if (lazy) (r1, real) = R1Penalty.Compute(xr => _discriminator.Forward(xr, c.Labels, c.Noise), c.X);
-        else real = _discriminator.Forward(c.X, c.Labels, c.Noise);
+        if (lazy) (r1, real) = R1Penalty.Compute(xr => _discriminator.Forward(xr, c.Labels, c.Randn), c.X);
+        else real = _discriminator.Forward(c.X, c.Labels, c.Randn);
         var hinge = HingeLoss.Discriminator(real, fake);
         var total = r1 is null ? hinge : hinge + r1 * (_config.R1Gamma * _config.R1Every);
         var logged = new Dictionary<string, Tensor>
@@ -158,7 +158,7 @@ public sealed class AdversarialDistillation : ITrainingMethod
         [
             new PlannedPhase(PhaseName, "student-add", config.Updates * (config.DiscriminatorSteps + 1), config.BatchSize,
                 () => new AdversarialDistillation(ctx, config), "few_step", steps, "adversarial student (few_step)",
-                new LossPlot("loss_adversarial.svg", "adversarial distillation losses", "student", LogY: false)),
+                new LossPlot("loss_adversarial.svg", "adversarial distillation losses", "student", LogY: false), trained.Count),
         ];
     }
 
@@ -170,6 +170,8 @@ public sealed class AdversarialDistillation : ITrainingMethod
             if (ts.Length == 0 || ts.Any(v => v < 0 || v >= n) || ts.Distinct().Count() != ts.Length)
                 fail("distill.student_timesteps", $"distill.student_timesteps must be distinct training indices in [0, {n - 1}], got [{string.Join(", ", ts)}]");
         }
+        if (d.ZeroTerminalSnr && d.StudentTimesteps is { } own && !own.Contains(n - 1))
+            fail("distill.zero_terminal_snr", $"distill.zero_terminal_snr makes the student's input at timestep {n - 1} pure noise, but distill.student_timesteps does not include {n - 1}");
         if (d.DistillTMin > d.DistillTMax)
             fail("distill.distill_t_min", $"distill.distill_t_min ({d.DistillTMin}) must not exceed distill.distill_t_max ({d.DistillTMax})");
         if (!FeatureNetworkRegistry.Names.Contains(d.FeatureNetwork))

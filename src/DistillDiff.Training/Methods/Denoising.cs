@@ -46,8 +46,8 @@ public sealed class Denoising : ITrainingMethod
     public StepLosses Step(StepContext c)
     {
         var n = _schedule.NumTrainTimesteps;
-        var t = (Torch.RandInt(0, n, [c.X.Size(0)], c.Noise, DType.Int64, c.Device).To(DType.Float32) + 1.0) / n;
-        var eps = Torch.Randn(c.X.Shape, c.Noise, DType.Float32, c.Device);
+        var t = (c.RandInt(0, n, [c.X.Size(0)]).To(DType.Float32) + 1.0) / n;
+        var eps = c.Randn(c.X.Shape);
         var z = _schedule.AddNoise(c.X, eps, t);
         var (alpha, sigma) = _schedule.AlphaSigma(t);
         var output = _denoiser.Predict(z, t, c.Labels);

@@ -13,4 +13,5 @@ public sealed record PlannedPhase(
     string Sampler,                   // SamplerRegistry name the published model is evaluated with
     int[] EvalSteps,                  // sampling steps of the step-count curve
     string Series,                    // step-count curve series this model joins
-    LossPlot Plot);
+    LossPlot Plot,
+    int? SamplingSteps = null);      // steps the published student was distilled for (distilldiff.json); null for a teacher

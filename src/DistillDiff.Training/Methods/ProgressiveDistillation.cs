@@ -54,8 +54,8 @@ public sealed class ProgressiveDistillation : ITrainingMethod
 
     public StepLosses Step(StepContext c)
     {
-        var t = (Torch.RandInt(0, _steps, [c.X.Size(0)], c.Noise, DType.Int64, c.Device).To(DType.Float32) + 1.0) / _steps;
-        var eps = Torch.Randn(c.X.Shape, c.Noise, DType.Float32, c.Device);
+        var t = (c.RandInt(0, _steps, [c.X.Size(0)]).To(DType.Float32) + 1.0) / _steps;
+        var eps = c.Randn(c.X.Shape);
         var z = _schedule.AddNoise(c.X, eps, t);
         var (alpha, sigma) = _schedule.AlphaSigma(t);
         var target = ProgressiveTarget.Compute((zz, tt) => _teacher.Predict(zz, tt, c.Labels).X0, _schedule.AlphaSigma, z, t, _steps);
@@ -73,7 +73,7 @@ public sealed class ProgressiveDistillation : ITrainingMethod
             var (steps, teacher, model) = (n, teacherDir, $"student-{n}steps");
             phases.Add(new PlannedPhase($"distill-{n}", model, config.UpdatesPerRound, config.BatchSize,
                 () => new ProgressiveDistillation(ctx, config, teacher, steps), "pd", [n], "progressive students (pd)",
-                new LossPlot("loss_distill.svg", "progressive distillation loss per round", $"{n}-step student")));
+                new LossPlot("loss_distill.svg", "progressive distillation loss per round", $"{n}-step student"), n));
             teacherDir = ctx.ModelDir(model);
         }
         return phases;

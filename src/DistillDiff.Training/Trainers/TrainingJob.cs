@@ -12,6 +12,7 @@ using DistillDiff.Models;
 using DistillDiff.Recipes;
 using DistillDiff.Training.Checkpoints;
 using DistillDiff.Training.Config;
+using DistillDiff.Training.Distributed;
 using DistillDiff.Training.Evaluation;
 using DistillDiff.Training.Loop;
 using DistillDiff.Training.Methods;
@@ -33,7 +34,7 @@ public sealed class TrainingJob : IDisposable
     private readonly Generator _noise;
     private readonly NoiseSchedule _schedule;
     private readonly Prediction _prediction;
-    private readonly MetricsLog _metrics;
+    private readonly MetricsLog? _metrics;   // rank 0 only
     private readonly StepCurve _curve;
     private readonly Evaluator _evaluator;
     private readonly bool _conditional;
@@ -43,15 +44,18 @@ public sealed class TrainingJob : IDisposable
     private readonly bool _trainsTeacher;
     private readonly MethodContext _methods;
     private readonly CheckpointStore _store;
+    private readonly DataParallel? _dp;   // null: a single-process run
     private Phase? _stoppedIn;
 
-    private TrainingJob(JobConfig job, RunDirectory run, bool resume, IDataset? data = null)
+    private TrainingJob(JobConfig job, RunDirectory run, bool resume, DataParallel? dp, IDataset? data = null)
     {
         _job = job;
         _run = run;
-        _log = RunLog.Create(run);
+        _dp = dp;
+        // Rank 0 alone writes the run's files; the other ranks log nothing.
+        _log = IsMain ? RunLog.Create(run) : new LoggerConfiguration().CreateLogger();
         if (job.Run.Threads > 0) Torch.NumThreads = job.Run.Threads;
-        _device = Device.Parse(job.Run.Device);
+        _device = dp?.LocalDevice(Device.Parse(job.Run.Device)) ?? Device.Parse(job.Run.Device);
         Torch.ManualSeed(job.Run.Seed);
         _data = data ?? DatasetRegistry.Default.Create(job.Data);
         _schedule = ScheduleRegistry.Create(job.Diffusion.ToScheduleConfig());
@@ -65,20 +69,21 @@ public sealed class TrainingJob : IDisposable
         var teacherDir = _trainsTeacher ? _run.Model("teacher") : Path.GetFullPath(job.Teacher.Checkpoint!);
         _methods = new MethodContext(job, _device, _schedule, _prediction, _data, _conditional, teacherDir, _run.Model, _log);
         var phases = Phases();
-        var dataOrder = new BatchSampler(_data.Count, phases.Select(p => p.BatchSize).DefaultIfEmpty(1).Max(), job.Run.Seed);
+        // Data-parallel ranks all draw the same global batches (per-rank batch x world size); each keeps its shard.
+        var dataOrder = new BatchSampler(_data.Count, phases.Select(p => p.BatchSize).DefaultIfEmpty(1).Max() * (dp?.WorldSize ?? 1), job.Run.Seed);
         _noise = new Generator(job.Run.Seed + 1, _device);
-        _metrics = new MetricsLog(run, _resume?.MetricsLines ?? 0, job.Run.TensorBoard);
+        _metrics = IsMain ? new MetricsLog(run, _resume?.MetricsLines ?? 0, job.Run.TensorBoard) : null;
         if (_resume != null)
         {
-            dataOrder.Restore(_resume.DataOrder);
+            dataOrder.Restore(_resume.DataOrder!);
             _noise.SetState(Convert.FromBase64String(_resume.NoiseGenerator));
             Generator.SetDefaultState(Convert.FromBase64String(_resume.DefaultGenerator));
         }
-        if (!resume) File.Delete(run.Curves);
+        if (!resume && IsMain) File.Delete(run.Curves);
         _curve = new StepCurve(run.Curves);
         _evaluator = new Evaluator(_data, job.Eval, _device, _conditional, job.Diffusion.ToSchedulerConfig());
         _loop = new TrainingLoop(_data, dataOrder, _noise, _device, _conditional, _metrics, store, run, job.Run.LogEvery,
-            job.Run.CheckpointEvery, _log, _resume, _resumeDir, completed) { NewPrecision = () => NewPrecision(job, _device) };
+            job.Run.CheckpointEvery, _log, _resume, _resumeDir, completed, dp) { NewPrecision = () => NewPrecision(job, _device) };
     }
 
     /// <summary>The run's precision and layout, or a recipe error naming run.precision when this device and libtorch cannot train it.</summary>
@@ -96,6 +101,12 @@ public sealed class TrainingJob : IDisposable
     }
 
     public RunDirectory Run => _run;
+
+    private bool IsMain => _dp is null || _dp.Rank == 0;
+
+    /// <summary>Joins the data-parallel job the launch environment describes (null when there is none).</summary>
+    private static DataParallel? JoinJob(JobConfig job) =>
+        LaunchEnvironment.Read() is { } env ? DataParallel.Join(env, Device.Parse(job.Run.Device)) : null;
 
     /// <summary>Asked once per training iteration; when it returns true the run checkpoints and <see cref="Execute"/> returns early.</summary>
     public Func<bool>? StopRequested
@@ -115,16 +126,27 @@ public sealed class TrainingJob : IDisposable
         CheckTeacherCheckpoint(job);
         var data = JobChecks.CheckData(job);
         NewPrecision(job, Device.Parse(job.Run.Device));
-        var run = RunDirectory.CreateNew(runDir ?? Path.Combine(job.Run.OutputDir, job.Run.Name), overwrite);
+        var dp = JoinJob(job);
+        var main = dp is null || dp.Rank == 0;
+        RunDirectory? run = null;
         try
         {
-            File.WriteAllText(run.Config, recipe.ToYamlWithProvenance());
-            return new TrainingJob(job, run, resume: false, data);
+            // Rank 0 alone makes (and locks) the folder; the other ranks open it once rank 0 has made it.
+            var path = runDir ?? Path.Combine(job.Run.OutputDir, job.Run.Name);
+            if (main)
+            {
+                run = RunDirectory.CreateNew(path, overwrite);
+                File.WriteAllText(run.Config, recipe.ToYamlWithProvenance());
+            }
+            dp?.Barrier();
+            run ??= new RunDirectory(path);
+            return new TrainingJob(job, run, resume: false, dp, data);
         }
         catch
         {
             // Nothing was trained yet: a folder left behind would only make the corrected rerun need --overwrite.
-            run.DeleteAndRelease();
+            if (main) run?.DeleteAndRelease();
+            dp?.Dispose();
             throw;
         }
     }
@@ -132,16 +154,23 @@ public sealed class TrainingJob : IDisposable
     /// <summary>Continues the run in <paramref name="runDir"/> from its latest checkpoint, with the config it was started with.</summary>
     public static TrainingJob Resume(string runDir)
     {
-        var run = RunDirectory.OpenExisting(runDir);
+        var dir = Path.GetFullPath(runDir);
+        if (!RunDirectory.IsRun(dir))
+            throw new InvalidOperationException($"{dir} is not a run folder (no config.yaml): start runs with `distilldiff train <recipe>`");
+        var job = JobConfig.From(RecipeLoader.Load(Path.Combine(dir, "config.yaml")));
+        var dp = JoinJob(job);
+        RunDirectory? run = null;
         try
         {
-            var job = JobConfig.From(RecipeLoader.Load(run.Config));
+            // Rank 0 holds the folder's lock; the other ranks only read and wait for it.
+            run = dp is null || dp.Rank == 0 ? RunDirectory.OpenExisting(dir) : new RunDirectory(dir);
             if (!TrainsTeacher(job, PeekLatest(new CheckpointStore(run.State, job.Run.KeepCheckpoints)))) CheckTeacherCheckpoint(job);
-            return new TrainingJob(job, run, resume: true);
+            return new TrainingJob(job, run, resume: true, dp);
         }
         catch
         {
-            run.Dispose();
+            run?.Dispose();
+            dp?.Dispose();
             throw;
         }
     }
@@ -237,7 +266,7 @@ public sealed class TrainingJob : IDisposable
             if (_loop.Completed.Contains(phase.Name)) continue;
             using (var method = phase.Build())
             {
-                if (!_loop.Run(spec, method, (module, ema) => Publish(module, ema, spec.ModelDir)))
+                if (!_loop.Run(spec, method, (module, ema) => Publish(module, ema, spec.ModelDir, phase.SamplingSteps)))
                 {
                     _stoppedIn = spec;
                     return _curve;
@@ -255,12 +284,13 @@ public sealed class TrainingJob : IDisposable
     }
 
     /// <summary>Writes the model folder (EMA weights when there is an EMA) next to a temporary name, then renames it.</summary>
-    private void Publish(Module model, ExponentialMovingAverage? ema, string dir)
+    private void Publish(Module model, ExponentialMovingAverage? ema, string dir, int? samplingSteps)
     {
+        if (!IsMain) return;
         using var published = ModelSetup.Create(_job);
         published.LoadStateDict(model.StateDict());
         ema?.CopyTo(published);
-        ModelSetup.SaveFolder(dir, published, _job);
+        ModelSetup.SaveFolder(dir, published, _job, samplingSteps);
     }
 
     // ---- evaluation ----
@@ -273,6 +303,8 @@ public sealed class TrainingJob : IDisposable
 
     private void EvaluateModel(string name, string dir, string sampler, int[] allSteps, string series)
     {
+        // Rank 0 alone evaluates; the others go on to the next phase and wait for it at its first collective.
+        if (!IsMain) return;
         // A resumed run keeps the points it measured before it stopped (evaluation is deterministic).
         var steps = allSteps.Where(s => !_curve.Points.Any(p => p.Model == name && p.Sampler == sampler && p.Steps == s)).ToArray();
         if (steps.Length == 0) return;
@@ -294,6 +326,7 @@ public sealed class TrainingJob : IDisposable
 
     private void WritePlots(IReadOnlyList<PlannedPhase> phases)
     {
+        if (!IsMain) return;
         _curve.SavePlots(_run.Plots, _job.Run.Name);
         LossPlots.Save(_run, phases.Select(p => (p.Name, p.Plot)).ToList());
     }
@@ -301,9 +334,10 @@ public sealed class TrainingJob : IDisposable
     public void Dispose()
     {
         _evaluator.Dispose();
-        _metrics.Dispose();
+        _metrics?.Dispose();
         _noise.Dispose();
         (_log as IDisposable)?.Dispose();
         _run.Dispose();
+        _dp?.Dispose();
     }
 }

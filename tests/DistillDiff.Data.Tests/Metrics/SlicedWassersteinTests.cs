@@ -28,6 +28,20 @@ public class SlicedWassersteinTests
     }
 
     [Fact]
+    public void GaussiansWithKnownMeansAndCovariancesMatchTheClosedForm()
+    {
+        // a ~ N(0, I), b ~ N(Δ, 4I) in D = 2, Δ = (1, 0). Along θ the projections are N(0, 1) and N(θᵀΔ, 4), and the
+        // 1-d W₂² between Gaussians is (m₁ - m₂)² + (s₁ - s₂)² = (θᵀΔ)² + 1. Averaged over the circle,
+        // E (θᵀΔ)² = ‖Δ‖²/2, so SW₂² = 1/2 + 1 = 1.5.
+        using var scope = Torch.NewDisposeScope();
+        using var gen = new Generator(21);
+        var a = Torch.Randn([5000, 2], gen);
+        var b = Torch.Randn([5000, 2], gen) * 2 + Torch.FromArray(new float[] { 1, 0 });
+        var sw = SlicedWasserstein.Distance(a, b, 500, gen);
+        Assert.InRange(sw * sw, 1.45, 1.55);
+    }
+
+    [Fact]
     public void DifferentSizesUseExactQuantileFunctions()
     {
         // F_a⁻¹ = 0 on [0, 1/2), 1 on [1/2, 1); F_b⁻¹ = 0, 1/2, 1 on thirds. They differ by 1/2 on [1/3, 2/3):

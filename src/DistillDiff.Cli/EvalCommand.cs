@@ -1,0 +1,58 @@
+namespace DistillDiff.Cli;
+
+using System.CommandLine;
+using System.Globalization;
+using DistillDiff.Training.Evaluation;
+
+/// <summary>`distilldiff eval &lt;model-folder...&gt; --steps 1,2,4 [--sampler NAME] [--out DIR]`.</summary>
+public static class EvalCommand
+{
+    public static Command Create(Func<Action, int> guard)
+    {
+        var folders = new Argument<string[]>("model-folder") { Description = "model folders (e.g. checkpoints/quickstart/models/teacher ...)", Arity = ArgumentArity.OneOrMore };
+        var steps = new Option<string>("--steps") { Description = "comma-separated step counts, e.g. 1,2,4,8", DefaultValueFactory = _ => "1,2,4,8" };
+        var sampler = new Option<string>("--sampler") { Description = "pd (continuous DDIM, what students were distilled for) or a registered sampler", DefaultValueFactory = _ => "pd" };
+        var output = new Option<string?>("--out") { Description = "output folder (default: <run>/eval next to the first folder's models/)" };
+        var numSamples = new Option<int>("--num-samples") { Description = "reference and generated samples per point", DefaultValueFactory = _ => 2000 };
+        var teacher = new Option<string?>("--teacher") { Description = "teacher folder: adds PSNR and feature distance to its many-step sample from the same noise" };
+        var teacherSteps = new Option<int>("--teacher-steps") { Description = "the teacher's steps (pd sampler)", DefaultValueFactory = _ => 64 };
+        var speedBatches = new Option<string>("--speed-batches") { Description = "batch sizes timed for speed; 'none' skips", DefaultValueFactory = _ => "1,64" };
+        var dataRecipe = new Option<string?>("--data-recipe") { Description = "recipe whose data: section is the 2-D reference (default: the run's config.yaml)" };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1234UL };
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
+        var cmd = new Command("eval", "sample quality (FD, KID, precision/recall; SW, energy, MMD for 2-D), teacher agreement and speed at each step count")
+        {
+            folders, steps, sampler, output, numSamples, teacher, teacherSteps, speedBatches, dataRecipe, seed, device,
+        };
+        cmd.SetAction(p => guard(() => ModelEval.Run(new ModelEvalOptions
+        {
+            Folders = p.GetValue(folders)!,
+            Steps = ParseList(p.GetValue(steps)!, "--steps"),
+            Sampler = p.GetValue(sampler)!,
+            Out = p.GetValue(output),
+            NumSamples = p.GetValue(numSamples),
+            Teacher = p.GetValue(teacher),
+            TeacherSteps = p.GetValue(teacherSteps),
+            SpeedBatches = p.GetValue(speedBatches) is "none" ? [] : ParseList(p.GetValue(speedBatches)!, "--speed-batches"),
+            DataRecipe = p.GetValue(dataRecipe),
+            Seed = p.GetValue(seed),
+            Device = p.GetValue(device)!,
+        })));
+        return cmd;
+    }
+
+    private static int[] ParseList(string text, string option)
+    {
+        try
+        {
+            var values = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray();
+            if (values.Length == 0 || values.Any(v => v <= 0)) throw new FormatException();
+            return values;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw new ArgumentException($"{option} must be comma-separated positive integers, e.g. 1,2,4,8; got '{text}'");
+        }
+    }
+}
