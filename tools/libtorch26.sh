@@ -19,7 +19,9 @@ root=${DISTILLDIFF_ROOT26:-/var/cache/distilldiff/trixie}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # libopenblas0-pthread: Debian's libtorch calls the generic libblas.so.3, which is the reference BLAS unless
 # OpenBLAS provides it (as tools/setup.sh does on the host).
-packages=(libtorch-dev python3-torch cmake g++ make libopenblas0-pthread)
+# libgloo-dev: Gloo's headers, which the c10d process group (native/src/distributed.cpp) needs and libtorch-dev does
+# not pull in.
+packages=(libtorch-dev python3-torch cmake g++ make libopenblas0-pthread libgloo-dev)
 
 log() { printf '\033[1m[libtorch2.6]\033[0m %s\n' "$*"; }
 die() { echo "libtorch26.sh: $*" >&2; exit 1; }
@@ -30,7 +32,22 @@ make_root() {
   mkdir -p "$(dirname "$root")"
   exec 9>"$root.lock"
   flock 9   # another job on this machine may be making it right now
-  if [ -f "$root/.distilldiff-ready" ]; then exec 9>&-; return; fi
+  if [ -f "$root/.distilldiff-ready" ]; then
+    # A root made before a package joined the list gets it now.
+    local missing=() p
+    for p in "${packages[@]}"; do
+      dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+      log "installing ${missing[*]} in the root"
+      cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+      in_ns "$root" bash -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing[*]}" \
+        >/dev/null || die "installing ${missing[*]} in the root failed"
+      in_ns "$root" apt-get clean
+    fi
+    exec 9>&-
+    return
+  fi
   command -v debootstrap >/dev/null || {
     log "installing debootstrap on the host"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null

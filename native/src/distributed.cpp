@@ -10,6 +10,10 @@
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+// Work and ReduceOp directly: without Gloo's headers (Debian's libtorch-dev does not depend on libgloo-dev) nothing
+// else brings them in.
+#include <torch/csrc/distributed/c10d/Types.hpp>
+#include <torch/csrc/distributed/c10d/Work.hpp>
 
 #if __has_include(<gloo/context.h>)
 #ifndef USE_C10D_GLOO
