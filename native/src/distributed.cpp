@@ -45,6 +45,23 @@
 namespace {
 using ms = std::chrono::milliseconds;
 
+// libtorch 2.4+ asks for the libuv TCPStore by default; a libtorch built without libuv (Debian's 2.6) refuses it.
+// Older versions have no such option: the overload resolution picks the no-op there.
+template <class O>
+auto without_libuv(O& o, int) -> decltype(o.useLibUV = false, true) { o.useLibUV = false; return true; }
+template <class O>
+bool without_libuv(O&, long) { return false; }
+
+// The TCPStore with libtorch's default backend, or the classic one when this libtorch lacks libuv.
+c10::intrusive_ptr<c10d::Store> make_tcp_store(const std::string& addr, c10d::TCPStoreOptions so) {
+  try {
+    return c10::make_intrusive<c10d::TCPStore>(addr, so);
+  } catch (const std::exception& e) {
+    if (std::string(e.what()).find("libuv") == std::string::npos || !without_libuv(so, 0)) throw;
+    return c10::make_intrusive<c10d::TCPStore>(addr, so);
+  }
+}
+
 // The few collectives the trainer needs, over whichever c10d class the backend is: ProcessGroupGloo derives from
 // ProcessGroup in libtorch 1.13 and from Backend in 2.x, so the concrete class is held, not a common base.
 struct Group {
@@ -228,7 +245,7 @@ DD_API void* dd_dist_init(const char* backend, const char* master_addr, int64_t 
   // Both the store (rank 0 waits for every worker) and the group (Gloo connects every pair through the store)
   // wait for all ranks: either failing means the ranks did not all arrive.
   try {
-  store = c10::make_intrusive<c10d::TCPStore>(addr, so);
+  store = make_tcp_store(addr, so);
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("dd/pg", store);
   if (be == "gloo") {
 #if DD_HAS_GLOO
