@@ -67,6 +67,9 @@ public sealed class TrainingLoop
     /// <summary>Asked once per iteration; when it returns true the loop saves a checkpoint and returns false from Run.</summary>
     public Func<bool>? StopRequested { get; set; }
 
+    /// <summary>How often data-parallel ranks agree on a stop request (iterations).</summary>
+    private const int StopPollEvery = 10;
+
     /// <summary>
     /// Trains <paramref name="method"/> for the phase, resuming it if the run's checkpoint is inside it, then hands the
     /// published module (and its EMA) to <paramref name="publish"/> and marks the phase done. False when stopped early.
@@ -101,7 +104,9 @@ public sealed class TrainingLoop
             while (step < phase.Steps)
             {
                 var stop = StopRequested?.Invoke() == true;
-                if (_dp != null) stop = _dp.Any(stop, _device);
+                // Ranks agree on a stop (one signal may reach only some of them) every few steps, not every step:
+                // reading the agreed flag is a host sync that would stall a GPU's queue each step.
+                if (_dp != null) stop = step % StopPollEvery == 0 && _dp.Any(stop, _device);
                 if (stop)
                 {
                     bar.Dispose();
