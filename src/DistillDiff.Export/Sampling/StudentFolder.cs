@@ -7,12 +7,12 @@ using DistillDiff.Diffusion.Schedules;
 using DistillDiff.Engine;
 using DistillDiff.Models;
 using DistillDiff.Models.Checkpoints;
-using DistillDiff.Training.Trainers;
+using DistillDiff.Training.Evaluation;
 
 /// <summary>
 /// A published model folder with what `distilldiff sample` reads besides the weights: the schedule and
 /// parameterisation from distilldiff.json (or scheduler_config.json), the sample shape from config.json, and the
-/// step count it was distilled for. Same precedence as CheckpointSampler, so export samples what sample samples.
+/// step count it was distilled for. It is read by <see cref="LoadedModel"/>, so export samples what sample samples.
 /// </summary>
 public sealed class StudentFolder : IDisposable
 {
@@ -61,48 +61,12 @@ public sealed class StudentFolder : IDisposable
     public Tensor SamplePd(int steps, long batch, Tensor? labels, Generator gen) =>
         Sampling.Sample(Denoiser(), SamplerRegistry.Create("pd", PdSchedulerConfig()), steps, [batch, .. SampleShape], labels, gen);
 
+    /// <summary>Reads the folder as `distilldiff sample` does (<see cref="LoadedModel"/>), plus the step count.</summary>
     public static StudentFolder Load(string folder, Device? device = null)
     {
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: model folder not found");
-        var infoPath = System.IO.Path.Combine(folder, ModelSetup.InfoFile);
-        var info = new Dictionary<string, JsonElement>();
-        if (File.Exists(infoPath))
-        {
-            try
-            {
-                info = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(infoPath)) ?? info;
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{infoPath}: not valid JSON ({e.Message})", e);
-            }
-        }
-        var schedulerPath = System.IO.Path.Combine(folder, "scheduler_config.json");
-        var scheduler = File.Exists(schedulerPath) ? SamplerRegistry.FromFile(schedulerPath) : null;
-        var scheduleCfg = info.ContainsKey("schedule") || scheduler is null
-            ? new NoiseScheduleConfig(Str(info, "schedule") ?? "linear", Int(info, "num_train_timesteps") ?? 1000, Dbl(info, "beta_start") ?? 1e-4,
-                Dbl(info, "beta_end") ?? 0.02, info.TryGetValue("rescale_zero_terminal_snr", out var z) && z.ValueKind == JsonValueKind.True)
-            : scheduler.Config.ToScheduleConfig();
-        var prediction = Str(info, "prediction") is { } p ? PredictionNames.Parse(p)
-            : scheduler?.PredictionType ?? throw new InvalidDataException($"{folder}: neither {ModelSetup.InfoFile} nor scheduler_config.json says what the model predicts");
-        var schedule = ScheduleRegistry.Create(scheduleCfg);
-
-        var (model, config) = ModelFolder.Load(folder, device);
-        try
-        {
-            model.Eval();
-            using var doc = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(folder, ModelFolder.ConfigFile)));
-            long[] shape = doc.RootElement.TryGetProperty("sample_size", out var size) && size.ValueKind == JsonValueKind.Number
-                ? [model.SampleChannels, size.GetInt32(), size.GetInt32()]
-                : [model.SampleChannels];
-            var classes = (config as IClassConditionalConfig)?.NumClassEmbeds;
-            return new StudentFolder(folder, model, schedule, scheduleCfg, prediction, shape, Int(info, "sampling_steps") ?? StepsFromName(folder), classes);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        var m = LoadedModel.Load(folder, device ?? Device.CPU);
+        return new StudentFolder(folder, m.Model, m.Denoiser.Schedule, m.ScheduleConfig, m.Denoiser.Prediction, m.SampleShape,
+            m.DistilledSteps ?? StepsFromName(folder), m.NumClasses > 0 ? m.NumClasses : null);
     }
 
     /// <summary>
@@ -143,8 +107,4 @@ public sealed class StudentFolder : IDisposable
         var m = System.Text.RegularExpressions.Regex.Match(System.IO.Path.GetFileName(System.IO.Path.GetFullPath(folder).TrimEnd('/')), @"^student-(\d+)steps$");
         return m.Success ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
     }
-
-    private static string? Str(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-    private static int? Int(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
-    private static double? Dbl(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
 }

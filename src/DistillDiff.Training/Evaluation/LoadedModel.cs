@@ -19,12 +19,19 @@ public sealed class LoadedModel : IDisposable
     private readonly string? _schedulerPath;
     private readonly NoiseScheduleConfig? _exactSchedule;
 
-    private LoadedModel(string folder, DenoiserBackbone model, Denoiser denoiser, string? schedulerPath, NoiseScheduleConfig? exactSchedule,
-        long[] sampleShape, int numClasses)
+    private LoadedModel(string folder, DenoiserBackbone model, Denoiser denoiser, string? schedulerPath, NoiseScheduleConfig scheduleConfig,
+        bool exactSchedule, long[] sampleShape, int numClasses, int? distilledSteps)
     {
-        (Folder, Model, Denoiser, _schedulerPath, _exactSchedule, SampleShape, NumClasses) =
-            (folder, model, denoiser, schedulerPath, exactSchedule, sampleShape, numClasses);
+        (Folder, Model, Denoiser, _schedulerPath, ScheduleConfig, SampleShape, NumClasses, DistilledSteps) =
+            (folder, model, denoiser, schedulerPath, scheduleConfig, sampleShape, numClasses, distilledSteps);
+        _exactSchedule = exactSchedule ? scheduleConfig : null;
     }
+
+    /// <summary>The schedule the denoiser uses: distilldiff.json's, else the one scheduler_config.json describes.</summary>
+    public NoiseScheduleConfig ScheduleConfig { get; }
+
+    /// <summary>distilldiff.json's sampling_steps: what a student was distilled for; null for a teacher or an older folder.</summary>
+    public int? DistilledSteps { get; }
 
     public string Folder { get; }
 
@@ -47,9 +54,18 @@ public sealed class LoadedModel : IDisposable
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"model folder '{folder}' does not exist");
         var infoPath = Path.Combine(folder, ModelSetup.InfoFile);
-        var info = File.Exists(infoPath)
-            ? JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(infoPath))!
-            : new Dictionary<string, JsonElement>();
+        var info = new Dictionary<string, JsonElement>();
+        if (File.Exists(infoPath))
+        {
+            try
+            {
+                info = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(infoPath)) ?? info;
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{infoPath}: not valid JSON ({e.Message})", e);
+            }
+        }
         var (model, config) = ModelFolder.Load(folder, device);
         try
         {
@@ -71,8 +87,8 @@ public sealed class LoadedModel : IDisposable
                 : scheduler?.PredictionType ?? throw new InvalidDataException($"{folder}: neither {ModelSetup.InfoFile} nor scheduler_config.json says what the model predicts");
             var denoiser = new Denoiser(model, ScheduleRegistry.Create(scheduleCfg), prediction);
             var numClasses = config is IClassConditionalConfig { NumClassEmbeds: int n and > 0 } ? n : 0;
-            return new LoadedModel(folder, model, denoiser, scheduler is null ? null : schedulerPath,
-                info.ContainsKey("schedule") ? scheduleCfg : null, ReadSampleShape(model, folder), numClasses);
+            return new LoadedModel(folder, model, denoiser, scheduler is null ? null : schedulerPath, scheduleCfg,
+                info.ContainsKey("schedule"), ReadSampleShape(model, folder), numClasses, Int(info, "sampling_steps"));
         }
         catch
         {
