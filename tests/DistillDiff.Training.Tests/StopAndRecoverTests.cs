@@ -92,8 +92,9 @@ public class StopAndRecoverTests(ReferenceRun reference) : IClassFixture<Referen
     {
         var dir = TestRecipes.TempDir("second-signal");
         var run = Path.Combine(dir, "toy");
-        // Steps of a 65,536 batch take long enough that the second signal arrives while the first step still runs.
-        using var p = new Process { StartInfo = Cli.StartInfo(["train", Recipe(dir), "--set", "teacher.batch_size=65536", "--set", "data.count=200000",
+        // Steps of a 65,536 batch through a 512-wide MLP take long enough that the second signal arrives while the first
+        // step still runs (the 128-wide one, once OpenBLAS ran on one thread, sometimes finished its stop first).
+        using var p = new Process { StartInfo = Cli.StartInfo(["train", Recipe(dir), "--set", "teacher.batch_size=65536", "--set", "data.count=200000", "--set", "model.hidden=512",
             "--set", "run.log_every=1"]) };
         var stderr = new System.Text.StringBuilder();
         p.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
