@@ -1,5 +1,6 @@
 namespace DistillDiff.Training.Tests;
 
+using System.Text.Json;
 using DistillDiff.Recipes;
 using DistillDiff.Training.Config;
 using DistillDiff.Training.Losses;
@@ -10,17 +11,36 @@ public class ShippedRecipeTests
 {
     private static string Recipe(string name) => Path.Combine(TestRecipes.RepoRoot, "recipes", name);
 
+    /// <summary>Every training recipe in recipes/ (the classifier's has its own job type, tested in ClassifierTests).</summary>
+    public static TheoryData<string> TrainingRecipes()
+    {
+        var names = Directory.GetFiles(Path.Combine(TestRecipes.RepoRoot, "recipes"), "*.yaml").Select(Path.GetFileName)
+            .Where(n => n != "fmnist-classifier.yaml").Order().ToArray();
+        Assert.Contains("fmnist-cpu-add.yaml", names);
+        return new TheoryData<string>(names!);
+    }
+
     [Theory]
-    [InlineData("quickstart.yaml")]
-    [InlineData("fmnist-teacher.yaml")]
-    [InlineData("fmnist-pd.yaml")]
-    [InlineData("fmnist-prodiff.yaml")]
-    [InlineData("quickstart-add.yaml")]
-    [InlineData("fmnist-add.yaml")]
+    [MemberData(nameof(TrainingRecipes))]
     public void Binds(string name)
     {
         var job = JobConfig.From(RecipeLoader.Load(Recipe(name)));
         Assert.Equal(Path.GetFileNameWithoutExtension(name), job.Run.Name);
+    }
+
+    /// <summary>The CPU-sized chain: PD and ADD distil the CPU teacher's published folder, with its network and schedule.</summary>
+    [Theory]
+    [InlineData("fmnist-cpu-pd.yaml")]
+    [InlineData("fmnist-cpu-add.yaml")]
+    public void CpuDistillationRecipesUseTheCpuTeacher(string name)
+    {
+        var teacher = JobConfig.From(RecipeLoader.Load(Recipe("fmnist-cpu-teacher.yaml")));
+        var job = JobConfig.From(RecipeLoader.Load(Recipe(name)));
+        Assert.Equal(Path.Combine("checkpoints", teacher.Run.Name, "models", "teacher"), job.Teacher.Checkpoint);
+        // Model records hold arrays (block_out_channels ...), which record equality compares by reference.
+        Assert.Equal(JsonSerializer.Serialize(teacher.Model, teacher.Model.GetType()), JsonSerializer.Serialize(job.Model, job.Model.GetType()));
+        Assert.Equal(JsonSerializer.Serialize(teacher.Diffusion), JsonSerializer.Serialize(job.Diffusion));
+        Assert.Equal(1, job.Run.Threads);
     }
 
     [Fact]
