@@ -74,7 +74,7 @@ public static class Commands
     {
         var checkpoint = new Argument<string>("checkpoint") { Description = "a model folder, e.g. checkpoints/quickstart/models/student-1steps" };
         var steps = new Option<int>("--steps") { Description = "sampling steps", Required = true };
-        var sampler = new Option<string>("--sampler") { Description = "a sampler: " + string.Join(", ", SamplerRegistry.Names) + " (pd: the continuous DDIM progressive students are distilled for; few_step: adversarial students)", DefaultValueFactory = _ => "pd" };
+        var sampler = new Option<string?>("--sampler") { Description = "a sampler: " + string.Join(", ", SamplerRegistry.Names) + " (default: the model's own from its distilldiff.json: pd, the continuous DDIM teachers and progressive students use; few_step for adversarial students)" };
         var output = new Option<string>("--out") { Description = "output PNG", Required = true };
         var count = new Option<int>("--count") { Description = "number of samples", DefaultValueFactory = _ => 64 };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL };
@@ -86,7 +86,7 @@ public static class Commands
             var k = OptionBounds.Check("--steps", p.GetValue(steps), 1, OptionBounds.MaxSampleSteps);
             var n = OptionBounds.Check("--count", p.GetValue(count), 1, OptionBounds.MaxSampleCount);
             if (p.GetValue(label) is int l) OptionBounds.Check("--label", l, 0, int.MaxValue);
-            Console.WriteLine(SampleCommand.Run(p.GetValue(checkpoint)!, k, p.GetValue(sampler)!,
+            Console.WriteLine(SampleCommand.Run(p.GetValue(checkpoint)!, k, p.GetValue(sampler),
                 p.GetValue(output)!, n, p.GetValue(seed), p.GetValue(device)!, p.GetValue(label)));
         }));
         return cmd;

@@ -11,7 +11,7 @@ public static class EvalCommand
     {
         var folders = new Argument<string[]>("model-folder") { Description = "model folders (e.g. checkpoints/quickstart/models/teacher ...)", Arity = ArgumentArity.OneOrMore };
         var steps = new Option<string>("--steps") { Description = "comma-separated step counts, e.g. 1,2,4,8", DefaultValueFactory = _ => "1,2,4,8" };
-        var sampler = new Option<string>("--sampler") { Description = "pd (continuous DDIM, what students were distilled for) or a registered sampler", DefaultValueFactory = _ => "pd" };
+        var sampler = new Option<string?>("--sampler") { Description = "a registered sampler for every model (default: each model's own, from its distilldiff.json: pd for teachers and progressive students, few_step for adversarial ones)" };
         var output = new Option<string?>("--out") { Description = "output folder (default: <run>/eval next to the first folder's models/)" };
         var numSamples = new Option<int>("--num-samples") { Description = "reference and generated samples per point", DefaultValueFactory = _ => 2000 };
         var teacher = new Option<string?>("--teacher") { Description = "teacher folder: adds PSNR and feature distance to its many-step sample from the same noise" };
@@ -28,7 +28,7 @@ public static class EvalCommand
         {
             Folders = p.GetValue(folders)!,
             Steps = ParseList(p.GetValue(steps)!, "--steps"),
-            Sampler = p.GetValue(sampler)!,
+            Sampler = p.GetValue(sampler),
             Out = p.GetValue(output),
             NumSamples = p.GetValue(numSamples),
             Teacher = p.GetValue(teacher),

@@ -80,6 +80,12 @@ public class ShippedRecipeTests
             var curve = add.Execute();
             Assert.Contains(curve.Points, p => p.Model == "student-add" && p.Sampler == "few_step" && p.Steps == 2 && p.Metrics.ContainsKey("fd_pool7"));
         }
+        // Published folders name the sampler they were trained for, which `sample` and `eval` use by default.
+        foreach (var (folder, sampler) in new[] { ("fmnist-teacher/models/teacher", "pd"), ("fmnist-pd/models/student-1steps", "pd"), ("fmnist-add/models/student-add", "few_step") })
+        {
+            using var info = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, folder, ModelSetup.InfoFile)));
+            Assert.Equal(sampler, info.RootElement.GetProperty("sampler").GetString());
+        }
         var metrics = File.ReadAllText(Path.Combine(dir, "fmnist-add", "metrics.jsonl"));
         Assert.Contains("\"r1\"", metrics);
         Assert.Contains("\"g_adv\"", metrics);

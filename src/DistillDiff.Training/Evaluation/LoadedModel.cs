@@ -35,6 +35,10 @@ public sealed class LoadedModel : IDisposable
 
     public string Folder { get; }
 
+    /// <summary>distilldiff.json's sampler: the SamplerRegistry name the model was trained for ("pd" when absent:
+    /// teachers and progressive students of older folders).</summary>
+    public string OwnSampler { get; private init; } = "pd";
+
     /// <summary>The folder's name: teacher, student-4steps, ...</summary>
     public string Name => Path.GetFileName(Path.TrimEndingDirectorySeparator(Folder));
 
@@ -88,7 +92,10 @@ public sealed class LoadedModel : IDisposable
             var denoiser = new Denoiser(model, ScheduleRegistry.Create(scheduleCfg), prediction);
             var numClasses = config is IClassConditionalConfig { NumClassEmbeds: int n and > 0 } ? n : 0;
             return new LoadedModel(folder, model, denoiser, scheduler is null ? null : schedulerPath, scheduleCfg,
-                info.ContainsKey("schedule"), ReadSampleShape(model, folder), numClasses, Int(info, "sampling_steps"));
+                info.ContainsKey("schedule"), ReadSampleShape(model, folder), numClasses, Int(info, "sampling_steps"))
+            {
+                OwnSampler = Str(info, "sampler") is { } own ? CheckedSampler(own, infoPath) : "pd",
+            };
         }
         catch
         {
@@ -107,7 +114,7 @@ public sealed class LoadedModel : IDisposable
 
     /// <summary>Draws samples in <paramref name="steps"/> steps with any SamplerRegistry name ("pd", "few_step", "ddim", ...),
     /// built as diffusers' X.from_config would from the folder's scheduler_config.json.</summary>
-    public Tensor Sample(string sampler, int steps, long count, Tensor? labels, Generator gen)
+    public Tensor Sample(string sampler, int steps, long count, Tensor? labels, Generator gen, Generator? stepNoise = null)
     {
         if (!SamplerRegistry.Names.Contains(sampler))
             throw new ArgumentException($"unknown sampler '{sampler}' (expected one of: {string.Join(", ", SamplerRegistry.Names)})");
@@ -127,7 +134,7 @@ public sealed class LoadedModel : IDisposable
         var chosen = _schedulerPath is null
             ? SamplerRegistry.Create(sampler, Adjust(SchedulerConfig.ForClass(SamplerRegistry.ClassNameOf(sampler))))
             : SamplerRegistry.FromFile(_schedulerPath, sampler, Adjust);
-        return Diffusion.Samplers.Sampling.Sample(Denoiser, chosen, steps, [count, .. SampleShape], labels, gen);
+        return Diffusion.Samplers.Sampling.Sample(Denoiser, chosen, steps, [count, .. SampleShape], labels, gen, stepNoise: stepNoise);
     }
 
     private static long[] ReadSampleShape(DenoiserBackbone model, string folder)
@@ -140,6 +147,9 @@ public sealed class LoadedModel : IDisposable
     }
 
     public void Dispose() => Model.Dispose();
+
+    private static string CheckedSampler(string name, string infoPath) => SamplerRegistry.Names.Contains(name) ? name
+        : throw new InvalidDataException($"{infoPath}: sampler '{name}' is not a registered sampler (one of: {string.Join(", ", SamplerRegistry.Names)})");
 
     private static string? Str(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
     private static int? Int(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;

@@ -55,10 +55,11 @@ public static class ModelEval
             var curve = new StepCurve(Path.Combine(outDir, "step_curve.json"));
             foreach (var model in models)
             {
+                var sampler = o.Sampler ?? model.OwnSampler;
                 foreach (var steps in o.Steps)
                 {
                     using var scope = Torch.NewDisposeScope();
-                    var samples = Generate(model, o.Sampler, steps, o, device);
+                    var samples = Generate(model, sampler, steps, o, device);
                     var metrics = new SortedDictionary<string, double>(scorer.Score(samples), StringComparer.Ordinal);
                     if (teacherSamples is not null)
                     {
@@ -69,15 +70,15 @@ public static class ModelEval
                     }
                     foreach (var batch in o.SpeedBatches)
                     {
-                        var ms = MillisecondsPerSample(model, o.Sampler, steps, batch, o.SpeedRepeats, device);
+                        var ms = MillisecondsPerSample(model, sampler, steps, batch, o.SpeedRepeats, device);
                         metrics[$"ms_per_sample_b{batch}"] = ms;
                         metrics[$"samples_per_s_b{batch}"] = 1000 / ms;
                     }
-                    var row = new ModelEvalRow(model.Name, o.Sampler, steps, referenceText, o.NumSamples, device.ToString(), metrics);
+                    var row = new ModelEvalRow(model.Name, sampler, steps, referenceText, o.NumSamples, device.ToString(), metrics);
                     rows.Add(row);
-                    curve.Add(new StepCurvePoint(model.Name, o.Sampler, steps, new Dictionary<string, double>(metrics)));
-                    SamplePicture.Save(samples, Path.Combine(outDir, "samples", $"{model.Name}-{o.Sampler}-{steps}steps.png"), o.GridSamples);
-                    log.WriteLine($"{model.Name} {o.Sampler} {steps} steps: " +
+                    curve.Add(new StepCurvePoint(model.Name, sampler, steps, new Dictionary<string, double>(metrics)));
+                    SamplePicture.Save(samples, Path.Combine(outDir, "samples", $"{model.Name}-{sampler}-{steps}steps.png"), o.GridSamples);
+                    log.WriteLine($"{model.Name} {sampler} {steps} steps: " +
                         string.Join(", ", metrics.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:G4}"))));
                 }
             }
@@ -130,17 +131,20 @@ public static class ModelEval
         throw new ArgumentException($"'{folder}' is not inside a run's models/ folder: give --out DIR");
     }
 
-    // Same seed, same chunking, labels before noise: every model (and the teacher) starts from the same noise and labels.
+    // Same seed, same chunking, labels by index: every model (and the teacher) starts from the same noise and labels.
+    // Noise drawn inside the steps (few_step, ddpm) comes from a second generator, so that it cannot shift the starting
+    // noise of the next chunk away from the teacher's: teacher agreement pairs every sample, not only the first chunk.
     private static Tensor Generate(LoadedModel model, string sampler, int steps, ModelEvalOptions o, Device device)
     {
         using var gen = new Generator(o.Seed, device);
+        using var stepNoise = new Generator(o.Seed + 1, device);
         using var scope = Torch.NewDisposeScope();
         var parts = new List<Tensor>();
         for (var done = 0; done < o.NumSamples; done += Chunk)
         {
             var n = Math.Min(Chunk, o.NumSamples - done);
             var labels = Labels(model, done, n, device);
-            parts.Add(model.Sample(sampler, steps, n, labels, gen).Cpu());
+            parts.Add(model.Sample(sampler, steps, n, labels, gen, stepNoise).Cpu());
         }
         return scope.MoveOut(Torch.Cat(parts));
     }

@@ -6,8 +6,8 @@ public sealed record ModelEvalOptions
 {
     public required IReadOnlyList<string> Folders { get; init; }
     public int[] Steps { get; init; } = [1, 2, 4, 8];
-    /// <summary>"pd" (continuous DDIM, what students were distilled for) or a SamplerRegistry name.</summary>
-    public string Sampler { get; init; } = "pd";
+    /// <summary>A SamplerRegistry name for every model; null: each model's own (distilldiff.json's sampler, else "pd").</summary>
+    public string? Sampler { get; init; }
     /// <summary>Output folder; null = &lt;run&gt;/eval when the first folder is &lt;run&gt;/models/&lt;name&gt;.</summary>
     public string? Out { get; init; }
     public int NumSamples { get; init; } = 2000;

@@ -9,12 +9,13 @@ using DistillDiff.Engine;
 /// </summary>
 public static class SampleCommand
 {
-    public static string Run(string folder, int steps, string sampler, string outPath, int count, ulong seed, string device, int? label)
+    public static string Run(string folder, int steps, string? sampler, string outPath, int count, ulong seed, string device, int? label)
     {
         var dev = Device.Parse(device);
         using var model = LoadedModel.Load(folder, dev);
         // Checked here, not by the embedding lookup deep inside the model ("index out of range in self").
         if (label is int wanted) model.CheckLabel(wanted);
+        sampler ??= model.OwnSampler;
         using var gen = new Generator(seed, dev);
         using var scope = Torch.NewDisposeScope();
         var labels = label is int l ? Torch.Full([count], l, DType.Int64, dev) : null;

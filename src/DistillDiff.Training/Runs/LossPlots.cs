@@ -34,6 +34,13 @@ public static class LossPlots
             var losses = Series(rows, members, IsLoss);
             if (losses.Count > 0)
                 yield return (group.Key, losses, new ChartOptions(first.Title, xLabel, "loss", LogY: first.LogY, Smoothing: Smoothing));
+            // A method that logs several losses (ADD: generator, discriminator, R1, ...) puts terms of very different
+            // sizes on one axis, where the small ones are flat lines: each also gets its own chart, log y when it is
+            // positive and spans more than a decade.
+            if (members.Count == 1 && losses.Count > 1)
+                foreach (var s in losses)
+                    yield return ($"{group.Key}_{FileSafe(s.Name)}", [s], new ChartOptions($"{first.Title}: {s.Name}", xLabel, s.Name,
+                        LogY: s.Y.Length > 0 && s.Y.All(v => v > 0) && s.Y.Max() > 10 * s.Y.Min(), Smoothing: Smoothing, Width: 800, Height: 400));
             var lr = Series(rows, members, k => k.StartsWith("lr", StringComparison.Ordinal));
             if (lr.Count > 0)
                 yield return ($"lr_{suffix}", lr, new ChartOptions($"{first.Title}: learning rate", xLabel, "learning rate"));
@@ -60,6 +67,8 @@ public static class LossPlots
         }
         return series;
     }
+
+    private static string FileSafe(string name) => new(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
 
     private static bool IsLoss(string name) => !name.StartsWith("lr", StringComparison.Ordinal) && !name.StartsWith("grad_norm", StringComparison.Ordinal);
 }

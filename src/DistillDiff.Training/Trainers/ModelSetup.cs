@@ -45,8 +45,10 @@ public static class ModelSetup
         return model;
     }
 
-    /// <summary>Writes the folder under a temporary name and renames it, replacing an older one.</summary>
-    public static void SaveFolder(string dir, DenoiserBackbone model, JobConfig job, int? steps = null)
+    /// <summary>Writes the folder under a temporary name and renames it, replacing an older one. <paramref name="sampler"/>
+    /// is the SamplerRegistry name the model was trained to be sampled with (few_step for adversarial students), which
+    /// `sample` and `eval` use when no --sampler is given.</summary>
+    public static void SaveFolder(string dir, DenoiserBackbone model, JobConfig job, int? steps = null, string sampler = "pd")
     {
         var tmp = dir + ".tmp";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
@@ -63,6 +65,7 @@ public static class ModelSetup
             ["beta_end"] = job.Diffusion.BetaEnd,
             ["rescale_zero_terminal_snr"] = job.Diffusion.RescaleZeroTerminalSnr,
             ["sampling_steps"] = steps,
+            ["sampler"] = sampler,
             ["model_type"] = job.ModelType,
         };
         File.WriteAllText(Path.Combine(tmp, InfoFile), JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }));

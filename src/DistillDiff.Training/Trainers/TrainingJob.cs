@@ -266,7 +266,7 @@ public sealed class TrainingJob : IDisposable
             if (_loop.Completed.Contains(phase.Name)) continue;
             using (var method = phase.Build())
             {
-                if (!_loop.Run(spec, method, (module, ema) => Publish(module, ema, spec.ModelDir, phase.SamplingSteps)))
+                if (!_loop.Run(spec, method, (module, ema) => Publish(module, ema, spec.ModelDir, phase.SamplingSteps, phase.Sampler)))
                 {
                     _stoppedIn = spec;
                     return _curve;
@@ -284,13 +284,13 @@ public sealed class TrainingJob : IDisposable
     }
 
     /// <summary>Writes the model folder (EMA weights when there is an EMA) next to a temporary name, then renames it.</summary>
-    private void Publish(Module model, ExponentialMovingAverage? ema, string dir, int? samplingSteps)
+    private void Publish(Module model, ExponentialMovingAverage? ema, string dir, int? samplingSteps, string sampler)
     {
         if (!IsMain) return;
         using var published = ModelSetup.Create(_job);
         published.LoadStateDict(model.StateDict());
         ema?.CopyTo(published);
-        ModelSetup.SaveFolder(dir, published, _job, samplingSteps);
+        ModelSetup.SaveFolder(dir, published, _job, samplingSteps, sampler);
     }
 
     // ---- evaluation ----

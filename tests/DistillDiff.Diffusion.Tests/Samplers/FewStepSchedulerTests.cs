@@ -36,4 +36,30 @@ public class FewStepSchedulerTests
         Close.Equal(Math.Sqrt(bar[749]) * 1.5, next.Mean().Item(), 0, 0.02, "mean");
         Close.Equal(Math.Sqrt(1 - bar[749]), next.Std().Item(), 0.02, 0, "std");
     }
+
+    /// <summary>With a separate step-noise generator, the starting-noise generator advances by the starting noise
+    /// alone, as a deterministic sampler's would: the next batch drawn from it starts from the same noise.</summary>
+    [Fact]
+    public void StepNoiseFromItsOwnGeneratorLeavesTheStartingStreamAsADeterministicSamplerLeavesIt()
+    {
+        var scheduler = new FewStepScheduler(Config);
+        using var oracle = new GaussianOracle(scheduler.Schedule, 0.42, 0.3, Prediction.Sample);
+        var denoiser = new Denoiser(oracle, scheduler.Schedule, Prediction.Sample);
+        using var scope = Torch.NewDisposeScope();
+
+        using var gen = new Generator(3);
+        using var stepNoise = new Generator(4);
+        Sampling.Sample(denoiser, scheduler, 4, [8, 1], null, gen, DType.Float64, stepNoise);
+        var after = Torch.Randn([8, 1], gen, DType.Float64).ToArray<double>();
+
+        using var plain = new Generator(3);
+        Torch.Randn([8, 1], plain, DType.Float64); // what a deterministic sampler (pd, ddim) takes: the starting noise
+        var expected = Torch.Randn([8, 1], plain, DType.Float64).ToArray<double>();
+        Assert.Equal(expected, after);
+
+        // Without it the steps' renoising consumes the same stream (the old behaviour, kept as the default).
+        using var shared = new Generator(3);
+        Sampling.Sample(denoiser, scheduler, 4, [8, 1], null, shared, DType.Float64);
+        Assert.NotEqual(expected, Torch.Randn([8, 1], shared, DType.Float64).ToArray<double>());
+    }
 }

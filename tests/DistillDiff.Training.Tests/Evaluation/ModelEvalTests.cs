@@ -2,6 +2,7 @@ namespace DistillDiff.Training.Tests.Evaluation;
 
 using System.Text.Json;
 using DistillDiff.Training.Evaluation;
+using DistillDiff.Training.Trainers;
 
 public sealed class ModelEvalTests : IDisposable
 {
@@ -70,6 +71,35 @@ public sealed class ModelEvalTests : IDisposable
         Assert.True(rows[0].Metrics["psnr_vs_teacher"] < 60);
         Assert.DoesNotContain(rows, r => r.Metrics.ContainsKey("ms_per_sample_b1"));
         Assert.True(File.Exists(Path.Combine(_dir, "out", "samples", "teacher-pd-1steps.png")));
+    }
+
+    [Fact]
+    public void EachModelIsSampledWithItsOwnSamplerUnlessOneIsGiven()
+    {
+        var teacher = TestModels.Toy(_dir, "teacher", seed: 1);
+        var student = TestModels.Toy(_dir, "student-add", seed: 2);
+        SetSampler(student, "few_step");
+        var common = new ModelEvalOptions { Folders = [teacher, student], Steps = [2], NumSamples = 50, DataRecipe = ToyData, SpeedBatches = [], Device = "cpu" };
+
+        var own = ModelEval.Run(common with { Out = Path.Combine(_dir, "own") }, TextWriter.Null);
+        Assert.Equal(["teacher pd", "student-add few_step"], own.Select(r => $"{r.Model} {r.Sampler}"));
+        var given = ModelEval.Run(common with { Sampler = "ddim", Out = Path.Combine(_dir, "given") }, TextWriter.Null);
+        Assert.Equal(["teacher ddim", "student-add ddim"], given.Select(r => $"{r.Model} {r.Sampler}"));
+        // few_step and pd place 2 steps at different times, so the student's own sampler is really the one used.
+        Assert.NotEqual(own[1].Metrics["swd"], ModelEval.Run(common with { Folders = [student], Sampler = "pd", Out = Path.Combine(_dir, "pd") }, TextWriter.Null)[0].Metrics["swd"]);
+
+        SetSampler(student, "warp");
+        var e = Assert.Throws<InvalidDataException>(() => ModelEval.Run(common with { Out = Path.Combine(_dir, "bad") }, TextWriter.Null));
+        Assert.Contains(Path.Combine(student, ModelSetup.InfoFile), e.Message);
+        Assert.Contains("sampler 'warp' is not a registered sampler", e.Message);
+    }
+
+    private static void SetSampler(string folder, string sampler)
+    {
+        var path = Path.Combine(folder, ModelSetup.InfoFile);
+        var info = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(path))!;
+        info["sampler"] = JsonSerializer.SerializeToElement(sampler);
+        File.WriteAllText(path, JsonSerializer.Serialize(info));
     }
 
     [Fact]

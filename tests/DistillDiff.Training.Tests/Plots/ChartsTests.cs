@@ -94,7 +94,8 @@ public sealed class ChartsTests : IDisposable
         ];
         var charts = LossPlots.Charts(rows, phases).ToDictionary(c => c.Name);
         Assert.Equal(
-            new[] { "loss_teacher", "lr_teacher", "grad_norm_teacher", "loss_distill", "lr_distill", "loss_add", "lr_add" }.Order(),
+            new[] { "loss_teacher", "lr_teacher", "grad_norm_teacher", "loss_distill", "lr_distill", "loss_add", "lr_add",
+                "loss_add_generator", "loss_add_discriminator", "loss_add_r1" }.Order(),
             charts.Keys.Order());
         Assert.Equal(["2-step student", "1-step student"], charts["loss_distill"].Series.Select(s => s.Name));
         Assert.Equal(["generator", "discriminator", "r1"], charts["loss_add"].Series.Select(s => s.Name));
@@ -105,6 +106,11 @@ public sealed class ChartsTests : IDisposable
         Assert.False(charts["lr_teacher"].Options.LogY);
         Assert.True(charts["grad_norm_teacher"].Options.LogY);
         Assert.Equal([1.0, 2, 3, 4, 5], charts["loss_add"].Series[2].X);
+        // Several losses of one phase: each also on its own axis (r1 is 0.01..0.05 under a generator loss of 1).
+        Assert.Equal(["r1"], charts["loss_add_r1"].Series.Select(s => s.Name));
+        Assert.Equal([0.01, 0.02, 0.03, 0.04, 0.05], charts["loss_add_r1"].Series[0].Y);
+        Assert.False(charts["loss_add_r1"].Options.LogY);       // positive but within a decade
+        Assert.False(charts["loss_add_generator"].Options.LogY);
 
         var run = new RunDirectory(Path.Combine(_dir, "run"));
         File.WriteAllLines(run.Metrics, rows.Select(r =>
