@@ -18,6 +18,7 @@ public sealed class LoadedModel : IDisposable
 {
     private readonly string? _schedulerPath;
     private readonly NoiseScheduleConfig? _exactSchedule;
+    private StaticBackbone? _static;
 
     private LoadedModel(string folder, DenoiserBackbone model, Denoiser denoiser, string? schedulerPath, NoiseScheduleConfig scheduleConfig,
         bool exactSchedule, long[] sampleShape, int numClasses, int? distilledSteps)
@@ -49,6 +50,9 @@ public sealed class LoadedModel : IDisposable
     public int NumClasses { get; }
 
     public bool IsImage => SampleShape.Length == 3;
+
+    /// <summary>How <see cref="Sample"/> calls the network: eager (default), static buffers, or CUDA-graph replays.</summary>
+    public SamplingPath SamplingPath { get; set; } = SamplingPath.Eager;
 
     public static LoadedModel Load(string folder, Device device)
     {
@@ -127,7 +131,7 @@ public sealed class LoadedModel : IDisposable
         var chosen = _schedulerPath is null
             ? SamplerRegistry.Create(sampler, Adjust(SchedulerConfig.ForClass(SamplerRegistry.ClassNameOf(sampler))))
             : SamplerRegistry.FromFile(_schedulerPath, sampler, Adjust);
-        return Diffusion.Samplers.Sampling.Sample(Denoiser, chosen, steps, [count, .. SampleShape], labels, gen);
+        return Diffusion.Samplers.Sampling.Sample(DenoiserFor(SamplingPath), chosen, steps, [count, .. SampleShape], labels, gen);
     }
 
     private static long[] ReadSampleShape(DenoiserBackbone model, string folder)
@@ -139,7 +143,24 @@ public sealed class LoadedModel : IDisposable
         return [model.SampleChannels];
     }
 
-    public void Dispose() => Model.Dispose();
+    // The static-buffer paths share one StaticBackbone (its buffers and graphs) per model, remade when the path changes.
+    private Denoiser DenoiserFor(SamplingPath path)
+    {
+        if (path == SamplingPath.Eager) return Denoiser;
+        var capture = path == SamplingPath.CudaGraph;
+        if (_static is null || _static.CaptureGraphs != capture)
+        {
+            _static?.Dispose();
+            _static = new StaticBackbone(Model, capture);
+        }
+        return Denoiser.WithBackboneCall(_static.Forward);
+    }
+
+    public void Dispose()
+    {
+        _static?.Dispose();
+        Model.Dispose();
+    }
 
     private static string? Str(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
     private static int? Int(Dictionary<string, JsonElement> d, string k) => d.TryGetValue(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
