@@ -54,6 +54,9 @@ public sealed class LoadedModel : IDisposable
     /// <summary>How <see cref="Sample"/> calls the network: eager (default), static buffers, or CUDA-graph replays.</summary>
     public SamplingPath SamplingPath { get; set; } = SamplingPath.Eager;
 
+    /// <summary>Input signatures the static-buffer path has made buffers (and, on CUDA, graphs) for; 0 while eager.</summary>
+    public int StaticSignatures => _static?.Signatures ?? 0;
+
     public static LoadedModel Load(string folder, Device device)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"model folder '{folder}' does not exist");
