@@ -9,7 +9,7 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TYPES = {'TH': 'IntPtr', 'GH': 'IntPtr', 'int': 'int', 'int64_t': 'long', 'uint64_t': 'ulong', 'double': 'double',
+TYPES = {'TH': 'IntPtr', 'GH': 'IntPtr', 'CGH': 'IntPtr', 'int': 'int', 'int64_t': 'long', 'uint64_t': 'ulong', 'double': 'double',
          'void': 'void', 'const char*': 'IntPtr', 'char*': 'byte*', 'const int64_t*': 'long*', 'int64_t*': 'long*',
          'int*': 'int*', 'double*': 'double*', 'TH*': 'IntPtr*', 'const void*': 'void*', 'void*': 'void*'}
 KEYWORDS = {'out', 'in', 'ref', 'params', 'base', 'fixed', 'checked', 'object', 'string', 'lock', 'event'}

@@ -6,6 +6,7 @@
 #   bash tools/libtorch26.sh build      # only make the root and build build/native-2.6
 #   bash tools/libtorch26.sh bench      # tools/bench against Python PyTorch 2.6 in the root -> tools/bench/results-2.6.md
 #   bash tools/libtorch26.sh run CMD..  # run CMD in the root with the repository, dotnet and DISTILLDIFF_NATIVE set
+#   bash tools/libtorch26.sh cuda-check # compile the native layer's CUDA paths against Debian 13's CUDA libtorch headers
 #
 # The root is made once per machine with debootstrap and kept in $DISTILLDIFF_ROOT26 (default
 # /var/cache/distilldiff/trixie, outside the repository); a second run reuses it. The repository and the host's
@@ -106,6 +107,60 @@ build_native() {
   rm -f "$out"
 }
 
+# ---- compile-only check of the CUDA code paths (opt-in: `cuda-check`) ----
+# Debian 13 serves a CUDA build of libtorch 2.6 (libtorch-cuda-dev, contrib) and the CUDA toolkit's headers
+# (nvidia-cuda-dev, non-free), but no GPU here can run it. So the native sources are compiled (g++ -fsyntax-only,
+# no link) with DD_WITH_CUDA against those headers: the CUDA-graph, stream and NCCL code (native/src/cuda.cpp,
+# distributed.cpp) cannot rot unseen on CPU machines. The packages are never installed into the root: their .debs
+# are fetched with a private apt configuration (contrib and non-free lists kept under $cuda_dir/apt) and unpacked,
+# headers only, into $cuda_dir (the root's /opt/distilldiff-cuda, which nothing else uses), so the root the test
+# suite runs in stays exactly as it was. About 1.1 GB of downloads once per machine; about 40 MB kept.
+# Measured on the 2-core machine: the check fails (as it should) when a CUDA path does not compile, e.g. it caught
+# the missing <nv/target> before libcu++-dev joined the list.
+cuda_dir=/opt/distilldiff-cuda
+# libcu++-dev: <nv/target>, which the CUDA 12 headers (cuda_fp16.h) include; nvidia-cuda-dev only depends on it.
+cuda_packages=(libtorch-cuda-dev nvidia-cuda-dev libcu++-dev libnccl-dev)
+cuda_headers() {
+  exec 9>"$root.cuda.lock"
+  flock 9
+  # .ready names the packages unpacked: a list that has grown since is fetched again.
+  if [ "$(cat "$root$cuda_dir/.ready" 2>/dev/null)" != "${cuda_packages[*]}" ]; then
+    log "fetching ${cuda_packages[*]} (headers only, into the root's $cuda_dir; once per machine)"
+    cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+    in_ns "$root" bash -euc '
+      d=$1; shift
+      rm -rf "$d"; mkdir -p "$d/apt/lists/partial" "$d/apt/cache/archives/partial" "$d/debs" "$d/tree"
+      echo "deb '"$mirror"' trixie main contrib non-free" >"$d/apt/sources.list"
+      o=(-o Dir::Etc::SourceList="$d/apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists="$d/apt/lists" -o Dir::Cache="$d/apt/cache")
+      apt-get "${o[@]}" -qq update
+      cd "$d/debs" && apt-get "${o[@]}" -qq download "$@"
+      for f in "$d"/debs/*.deb; do dpkg-deb -x "$f" "$d/tree"; done
+      mv "$d/tree/usr/include" "$d/include"
+      dpkg-deb -f "$d"/debs/libtorch-cuda-dev_*.deb Version >"$d/version"
+      rm -rf "$d/tree" "$d/debs" "$d/apt"
+    ' _ "$cuda_dir" "${cuda_packages[@]}" || die "fetching the CUDA headers failed"
+    echo "${cuda_packages[*]}" >"$root$cuda_dir/.ready"
+  fi
+  exec 9>&-
+}
+cuda_check() {
+  cuda_headers
+  log "compile-only check of native/src/*.cpp with DD_WITH_CUDA against libtorch-cuda-dev $(cat "$root$cuda_dir/version")"
+  # The include order puts the CUDA libtorch's headers before the root's CPU libtorch-dev ones (same paths).
+  in_ns "$root" bash -euc '
+    d=$1; fails=0
+    for f in native/src/*.cpp; do
+      if ! g++ -std=c++17 -fsyntax-only -Wall -Wno-unused-parameter -D_GLIBCXX_USE_CXX11_ABI=1 -DDD_WITH_CUDA=1 \
+          -DDD_EXPECT_CUDA_GRAPHS=1 -I native/src -isystem "$d/include" -isystem "$d/include/torch/csrc/api/include" "$f"; then
+        echo "FAILED: $f"; fails=$((fails + 1))
+      else
+        echo "ok: $f"
+      fi
+    done
+    [ $fails -eq 0 ]
+  ' _ "$cuda_dir"
+}
+
 make_root
 case "${1:-test}" in
   build) build_native ;;
@@ -123,5 +178,6 @@ case "${1:-test}" in
     # The headless-Chromium report tests do not touch libtorch and run in the host suite; the root has no browser.
     in_ns "$root" dotnet test DistillDiff.sln -c Release --no-build -nologo --filter "FullyQualifiedName!~RunReportTests"
     ;;
-  *) die "unknown command '$1' (expected test, build, bench or run)" ;;
+  cuda-check) cuda_check ;;
+  *) die "unknown command '$1' (expected test, build, bench, run or cuda-check)" ;;
 esac

@@ -1,5 +1,5 @@
 // Optimizer steps over whole parameter lists in one call each, through libtorch's multi-tensor (_foreach_*)
-// kernels, or the fused AdamW kernel on CUDA with libtorch 2.2+. Parameters without a gradient are skipped on
+// kernels, or the fused AdamW kernel (CUDA with libtorch 2.2+ by default; CPU 2.4+ on request). Parameters without a gradient are skipped on
 // the native side (see with_grad). Everything runs under no_grad and nothing here syncs with the host.
 #include "common.h"
 
@@ -25,15 +25,39 @@ WithGrad with_grad(TH* params, TH* state1, TH* state2, int n) {
 
 // AdamW (Loshchilov & Hutter): p *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
 // p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+// fused: -1 = the fused kernel where it exists for the parameters' device (CUDA with libtorch 2.2+; CPU keeps the
+// _foreach path, the one every CPU checkpoint so far was trained with), 0 = _foreach always, 1 = fused or an error
+// (CUDA: libtorch 2.2+, CPU: 2.4+, the versions whose at::_fused_adamw_ has a kernel for that device).
+// The fused kernel reads the step count from a float tensor on the parameters' device (as torch.optim keeps it for
+// fused=True); one 0-d tensor serves every parameter, since the kernel only reads it.
+static bool fused_adamw_available(const at::Device& d) {
+#if DD_TORCH_AT_LEAST(2, 4)
+  return d.is_cuda() || d.is_cpu();
+#elif DD_TORCH_AT_LEAST(2, 2)
+  return d.is_cuda();
+#else
+  return false;
+#endif
+}
+
+DD_API int dd_adamw_fused_available(int device_type) {
+  DD_TRY return fused_adamw_available(at::Device((at::DeviceType)device_type)) ? 1 : 0; DD_CATCH(-1)
+}
+
 DD_API int dd_adamw_step(TH* params, TH* exp_avg, TH* exp_avg_sq, int n, double lr, double beta1, double beta2,
-                         double eps, double weight_decay, int64_t step) {
+                         double eps, double weight_decay, int64_t step, int fused) {
   DD_TRY
   at::NoGradGuard no_grad;
   auto w = with_grad(params, exp_avg, exp_avg_sq, n);
   if (w.p.empty()) return 0;
   auto &p = w.p, &g = w.g, &m = w.s1, &v = w.s2;
+  auto device = p[0].device();
+  bool use_fused = fused == 1 || (fused < 0 && device.is_cuda() && fused_adamw_available(device));
+  if (use_fused && !fused_adamw_available(device))
+    throw std::runtime_error(std::string("fused AdamW needs libtorch ") + (device.is_cuda() ? "2.2" : "2.4") + "+ on " +
+                             c10::DeviceTypeName(device.type(), true) + " (this is " + TORCH_VERSION + ")");
 #if DD_TORCH_AT_LEAST(2, 2)
-  if (p[0].is_cuda()) {
+  if (use_fused) {
     auto steps = at::full({}, (double)step, p[0].options().dtype(at::kFloat));
     std::vector<at::Tensor> step_list(p.size(), steps);
     at::_fused_adamw_(p, g, m, v, {}, step_list, lr, beta1, beta2, weight_decay, eps, false, false);

@@ -80,17 +80,26 @@ public static class Commands
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
         var label = new Option<int?>("--label") { Description = "class label for class-conditional models" };
-        var cmd = new Command("sample", "draw samples from a model folder into a PNG") { checkpoint, steps, sampler, output, count, seed, device, label };
+        var graphs = CudaGraphsOption();
+        var cmd = new Command("sample", "draw samples from a model folder into a PNG") { checkpoint, steps, sampler, output, count, seed, device, label, graphs };
         cmd.SetAction(p => Guard(() =>
         {
             var k = OptionBounds.Check("--steps", p.GetValue(steps), 1, OptionBounds.MaxSampleSteps);
             var n = OptionBounds.Check("--count", p.GetValue(count), 1, OptionBounds.MaxSampleCount);
             if (p.GetValue(label) is int l) OptionBounds.Check("--label", l, 0, int.MaxValue);
             Console.WriteLine(SampleCommand.Run(p.GetValue(checkpoint)!, k, p.GetValue(sampler),
-                p.GetValue(output)!, n, p.GetValue(seed), p.GetValue(device)!, p.GetValue(label)));
+                p.GetValue(output)!, n, p.GetValue(seed), p.GetValue(device)!, p.GetValue(label), p.GetValue(graphs)!));
         }));
         return cmd;
     }
+
+    /// <summary>--cuda-graphs for sample and eval (SamplingPaths.Resolve).</summary>
+    internal static Option<string> CudaGraphsOption() => new("--cuda-graphs")
+    {
+        Description = "run the network as CUDA-graph replays: auto (on a CUDA device, else eager), on (or an error), off, " +
+                      "static (the graph path's static buffers without a capture)",
+        DefaultValueFactory = _ => "auto",
+    };
 
     private static Command Info()
     {

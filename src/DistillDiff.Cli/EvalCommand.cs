@@ -20,9 +20,10 @@ public static class EvalCommand
         var dataRecipe = new Option<string?>("--data-recipe") { Description = "recipe whose data: section is the 2-D reference (default: the run's config.yaml)" };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1234UL };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
+        var graphs = Commands.CudaGraphsOption();
         var cmd = new Command("eval", "sample quality (FD, KID, precision/recall; SW, energy, MMD for 2-D), teacher agreement and speed at each step count")
         {
-            folders, steps, sampler, output, numSamples, teacher, teacherSteps, speedBatches, dataRecipe, seed, device,
+            folders, steps, sampler, output, numSamples, teacher, teacherSteps, speedBatches, dataRecipe, seed, device, graphs,
         };
         cmd.SetAction(p => guard(() => ModelEval.Run(new ModelEvalOptions
         {
@@ -37,6 +38,7 @@ public static class EvalCommand
             DataRecipe = p.GetValue(dataRecipe),
             Seed = p.GetValue(seed),
             Device = p.GetValue(device)!,
+            CudaGraphs = p.GetValue(graphs)!,
         })));
         return cmd;
     }

@@ -216,6 +216,16 @@ public sealed partial class Tensor : IDisposable
 
     public Tensor Clone() => Wrap(dd_clone(Handle), "clone");
 
+    /// <summary>
+    /// A copy in page-locked (pinned) host memory, so <c>To(cuda, nonBlocking: true)</c> is an asynchronous DMA copy
+    /// that overlaps GPU work (DataLoader's pin_memory). Needs a CUDA device: on a machine without one it throws a
+    /// <see cref="TorchException"/> saying so.
+    /// </summary>
+    public Tensor PinMemory() => Wrap(dd_pin_memory(Handle), "pin_memory");
+
+    /// <summary>Whether the tensor lives in pinned host memory (always false without CUDA).</summary>
+    public bool IsPinned => Checked(dd_is_pinned(Handle), "is_pinned") == 1;
+
     /// <summary>The same data without autograd history.</summary>
     public Tensor Detach() => Wrap(dd_detach(Handle), "detach");
 

@@ -165,6 +165,18 @@ public static partial class Torch
             return Tensor.Wrap(dd_from_buffer(p, data.Length, s, shape.Length, (int)dtype, (int)d.Type, d.Index), "from_array");
     }
 
+    /// <summary>
+    /// Like <see cref="FromBytes"/> onto a CUDA device, staged through pinned (page-locked) host memory with a
+    /// non-blocking copy: the call returns once the copy is queued, and the copy overlaps the GPU work before it
+    /// (DataLoader's pin_memory). Refused with a <see cref="TorchException"/> for a CPU target or without a GPU.
+    /// </summary>
+    public static unsafe Tensor FromBytesPinned(ReadOnlySpan<byte> data, long[] shape, DType dtype, Device device)
+    {
+        fixed (byte* p = data)
+        fixed (long* s = shape)
+            return Tensor.Wrap(dd_from_buffer_pinned(p, data.Length, s, shape.Length, (int)dtype, (int)device.Type, device.Index), "pinned upload");
+    }
+
     /// <summary>From host memory that the caller keeps alive during the call (e.g. a memory-mapped file).</summary>
     public static unsafe Tensor FromPointer(void* data, long nbytes, long[] shape, DType dtype, Device? device = null)
     {

@@ -12,6 +12,7 @@ Run it with the system interpreter (/usr/bin/python3): that is the Debian PyTorc
 build/native/libdistilldiff_native.so.
 """
 import argparse
+import math
 import json
 import resource
 import sys
@@ -245,5 +246,139 @@ def main():
             reply(dict(error=f"bad command {line.strip()!r}: {e}"))
 
 
+# ---------------------------------------------------------------- `bench_torch.py gpu`: tools/gpu/bench.sh's peer
+# Twin of tools/bench/DistillDiff.Bench/GpuBench.cs: the Fashion-MNIST UNet (loaded from the model folder the C# side
+# wrote, so both start from the same weights), the same fixed inputs, training step and "pd" sampler, the same counts.
+
+def wave(shape, freq, cos, device):
+    n = 1
+    for d in shape:
+        n *= d
+    i = torch.arange(0, n, dtype=torch.float64) * freq
+    return (i.cos() if cos else i.sin()).to(torch.float32).to(device).reshape(shape)
+
+
+def gpu_timesteps(batch, device):
+    return ((torch.arange(0, batch, dtype=torch.float32, device=device) + 0.5) / batch) * 1000 - 1
+
+
+def gpu_labels(batch, device):
+    return (torch.arange(batch, device=device) % 10).long()
+
+
+def gpu_time(body, warmup, iters, repeats, device):
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    for _ in range(warmup):
+        body()
+    sync()
+    all_ms = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            body()
+        sync()
+        all_ms.append((time.perf_counter() - t0) * 1e3 / iters)
+    return sorted(all_ms)[len(all_ms) // 2], all_ms
+
+
+# cosine-logSNR schedule of DistillDiff.Diffusion (CosineLogSnrSchedule): lambda(t) = -2 log tan(a t + b), clipped.
+_B = math.atan(math.exp(-0.5 * 20))
+_A = math.atan(math.exp(-0.5 * -20)) - _B
+
+
+def alpha_sigma(t):
+    lam = min(max(-2 * math.log(math.tan(_A * min(max(t, 0), 1) + _B)), -20), 20)
+    return math.sqrt(1 / (1 + math.exp(-lam))), math.sqrt(1 / (1 + math.exp(lam)))
+
+
+def pd_sample(model, steps, batch, labels, gen, device):
+    """The "pd" sampler (continuous-time DDIM on t = i / n) with v-prediction, as DistillDiff's Sampling + ContinuousDdim."""
+    with torch.no_grad():
+        x = torch.randn((batch, 1, 28, 28), generator=gen, device=device)
+        for i in range(steps, 0, -1):
+            t, s = i / steps, (i - 1) / steps
+            a_t, s_t = alpha_sigma(t)
+            v = model(x, torch.full((batch,), t * 1000 - 1, device=device), labels)
+            x0 = a_t * x - s_t * v
+            if i == 1:
+                return x0
+            eps = s_t * x + a_t * v
+            a_s, s_s = alpha_sigma(s)
+            x = a_s * x0 + s_s * eps
+    return x
+
+
+def gpu_main(argv):
+    import os
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import unet_torch
+
+    ap = argparse.ArgumentParser(prog="bench_torch.py gpu")
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--dir", required=True, help="the C# side's output folder (model/, check.safetensors)")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--sample-batches", default="1,64")
+    ap.add_argument("--sample-steps", default="1,4")
+    ap.add_argument("--sample-iters", type=int, default=20)
+    a = ap.parse_args(argv)
+    device = torch.device(a.device)
+    torch.manual_seed(0)
+    model = unet_torch.load(os.path.join(a.dir, "model"), device)
+    result = dict(side="pytorch", device=str(device), torch=torch.__version__, batch=a.batch,
+                  parameters=sum(p.numel() for p in model.parameters()))
+
+    # Same work: this model's output on the C# side's check input against the C# output.
+    check = unet_torch.read_safetensors(os.path.join(a.dir, "check.safetensors"))
+    with torch.no_grad():
+        out = model(check["input"].to(device), check["timesteps"].to(device), check["labels"].to(device)).cpu()
+    result["same_work_max_abs_diff"] = float((out - check["output"]).abs().max())
+    result["same_work_output_max_abs"] = float(check["output"].abs().max())
+
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    train = {}
+    for precision in ("fp32", "bf16"):
+        if precision == "bf16" and device.type == "cpu" and tuple(int(p) for p in torch.__version__.split(".")[:2]) < (2, 4):
+            train[precision] = dict(skipped=f"bf16 autocast on the CPU needs PyTorch 2.4+ (this is {torch.__version__})")
+            continue
+        model.load_state_dict(initial)
+        model.train()
+        z, target = wave([a.batch, 1, 28, 28], 0.01, False, device), wave([a.batch, 1, 28, 28], 0.013, True, device)
+        ts, y = gpu_timesteps(a.batch, device), gpu_labels(a.batch, device)
+        # fused=True on CUDA as DistillDiff's AdamW there; foreach on the CPU (its _foreach path).
+        fused = device.type == "cuda"
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01, **(dict(fused=True) if fused else dict(foreach=True)))
+
+        def step():
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+                loss = F.mse_loss(model(z, ts, y).float(), target)
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+        med, all_ms = gpu_time(step, a.warmup, a.iters, a.repeats, device)
+        train[precision] = dict(median_ms=med, all_ms=all_ms)
+    result["train_ms"] = train
+    model.load_state_dict(initial)
+    model.eval()
+
+    sampling = []
+    for steps in [int(v) for v in a.sample_steps.split(",")]:
+        for batch in [int(v) for v in a.sample_batches.split(",")]:
+            gen = torch.Generator(device=device)
+            gen.manual_seed(0)
+            labels = gpu_labels(batch, device)
+            med, all_ms = gpu_time(lambda: pd_sample(model, steps, batch, labels, gen, device), a.warmup, 1, a.sample_iters, device)
+            sampling.append(dict(steps=steps, batch=batch, path="eager", median_ms=med, all_ms=all_ms))
+    result["sample_ms"] = sampling
+    with open(os.path.join(a.dir, "pytorch.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"bench_torch.py gpu: {device}, results in {os.path.join(a.dir, 'pytorch.json')}")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["gpu"]:
+        gpu_main(sys.argv[2:])
+    else:
+        main()

@@ -35,6 +35,13 @@ public sealed record DataConfig
     /// <summary><c>noise</c> (toy2d): Gaussian noise std per coordinate; default per kind (see <see cref="Toy2DDataset"/>).</summary>
     public double? Noise { get; init; }
 
+    /// <summary>
+    /// <c>pin_memory</c> (any type): batches reach a CUDA device through pinned host memory with non-blocking copies
+    /// (<see cref="HostUpload"/>). Unset: whenever the device is CUDA; true: required (refused unless run.device is
+    /// CUDA); false: plain copies.
+    /// </summary>
+    public bool? PinMemory { get; init; }
+
     /// <summary>Points in a toy set when <c>count</c> is unset: ample for a 2-d density, and 800 KB of points.</summary>
     public const long DefaultToyCount = 100_000;
 }

@@ -68,7 +68,7 @@ public sealed class DatasetRegistry
             "test" => false,
             _ => throw new ArgumentException($"key 'data.split' is '{c.Split}' (expected train or test)", nameof(c)),
         };
-        return new FashionMnistDataset(c.Path ?? FashionMnistDataset.DefaultDirectory, train, c.Limit);
+        return new FashionMnistDataset(c.Path ?? FashionMnistDataset.DefaultDirectory, train, c.Limit) { PinMemory = c.PinMemory };
     }
 
     private static Toy2DDataset Toy2D(DataConfig c)
@@ -76,7 +76,7 @@ public sealed class DatasetRegistry
         RejectKeys(c, ("path", c.Path), ("split", c.Split), ("limit", c.Limit));
         if (c.Kind is null)
             throw new ArgumentException($"type toy2d needs key 'data.kind' (one of: {string.Join(", ", Toy2DDataset.Kinds)})", nameof(c));
-        return new Toy2DDataset(c.Kind, c.Count ?? DataConfig.DefaultToyCount, c.Seed ?? 0, c.Noise);
+        return new Toy2DDataset(c.Kind, c.Count ?? DataConfig.DefaultToyCount, c.Seed ?? 0, c.Noise) { PinMemory = c.PinMemory };
     }
 
     private static void RejectKeys(DataConfig c, params (string Key, object? Value)[] keys)

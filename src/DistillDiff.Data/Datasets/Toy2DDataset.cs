@@ -105,6 +105,9 @@ public sealed class Toy2DDataset : IDataset
     /// <summary>All points as a new [Count, 2] float32 tensor (for metrics and plots).</summary>
     public Tensor All(Device device) => Torch.FromSpan<float>(_points, [Count, 2], device);
 
+    /// <summary>data.pin_memory: null stages batches for a CUDA device through pinned memory; see <see cref="HostUpload"/>.</summary>
+    public bool? PinMemory { get; init; }
+
     public Batch GetBatch(long[] indices, Device device)
     {
         ArgumentNullException.ThrowIfNull(indices);
@@ -119,8 +122,8 @@ public sealed class Toy2DDataset : IDataset
             xs[2 * i + 1] = _points[2 * k + 1];
             if (ys is not null) ys[i] = _labels![k];
         }
-        var x = Torch.FromSpan<float>(xs, [indices.Length, 2], device);
-        var labels = ys is null ? null : Torch.FromSpan<long>(ys, [ys.Length], device);
+        var x = HostUpload.Span<float>(xs, [indices.Length, 2], device, PinMemory);
+        var labels = ys is null ? null : HostUpload.Span<long>(ys, [ys.Length], device, PinMemory);
         return new Batch(x, labels);
     }
 

@@ -20,8 +20,16 @@ public sealed class Denoiser
     /// <summary>Floor of alpha and sigma where they divide; only an exact 0 reaches it in practice.</summary>
     public const double MinDivisor = 1e-12;
 
+    private readonly Func<Tensor, Tensor, Tensor?, Tensor>? _backboneCall;
+
     public Denoiser(DenoiserBackbone backbone, NoiseSchedule schedule, Prediction prediction)
+        : this(backbone, schedule, prediction, null)
     {
+    }
+
+    private Denoiser(DenoiserBackbone backbone, NoiseSchedule schedule, Prediction prediction, Func<Tensor, Tensor, Tensor?, Tensor>? backboneCall)
+    {
+        _backboneCall = backboneCall;
         var expected = prediction == Prediction.Both ? 2 * backbone.SampleChannels : backbone.SampleChannels;
         if (backbone.OutChannels != expected)
             throw new ArgumentException(
@@ -38,6 +46,13 @@ public sealed class Denoiser
 
     public Prediction Prediction { get; }
 
+    /// <summary>
+    /// The same denoiser with the backbone reached through <paramref name="backboneCall"/> (sample, timestep, labels) -> raw
+    /// output, e.g. a static-buffer or CUDA-graph replay of the same backbone (DistillDiff.Models.StaticBackbone).
+    /// The parameterisation maths around it stays here, unchanged.
+    /// </summary>
+    public Denoiser WithBackboneCall(Func<Tensor, Tensor, Tensor?, Tensor> backboneCall) => new(Backbone, Schedule, Prediction, backboneCall);
+
     /// <param name="z">Noisy sample z_t = alpha_t x + sigma_t eps, [B, C, H, W] or [B, D].</param>
     /// <param name="t">[B] continuous times in [0, 1].</param>
     /// <param name="labels">[B] int64 class labels, or null.</param>
@@ -46,7 +61,7 @@ public sealed class Denoiser
         using var scope = Torch.NewDisposeScope();
         // 1. The backbone's timestep input: t * N - 1, so index n <-> t = (n + 1) / N.
         var timestep = (t * Schedule.NumTrainTimesteps - 1).To(z.DType);
-        var raw = Backbone.Forward(z, timestep, labels);
+        var raw = _backboneCall is { } call ? call(z, timestep, labels) : Backbone.Forward(z, timestep, labels);
 
         // 2. alpha_t, sigma_t as [B, 1, ...] in the sample's dtype.
         var (alphaT, sigmaT) = Schedule.AlphaSigma(t);

@@ -86,6 +86,17 @@ internal static unsafe partial class NativeMethods
     [DllImport(Lib)] internal static extern IntPtr dd_generator_get_state(IntPtr g);
     [DllImport(Lib)] internal static extern int dd_generator_set_state(IntPtr g, IntPtr state);
     [DllImport(Lib)] internal static extern int dd_generator_seed(IntPtr g, ulong seed);
+    [DllImport(Lib)] internal static extern int dd_cuda_graphs_supported();
+    [DllImport(Lib)] internal static extern IntPtr dd_cuda_graph_new(int device_index);
+    [DllImport(Lib)] internal static extern void dd_cuda_graph_free(IntPtr h);
+    [DllImport(Lib)] internal static extern int dd_cuda_graph_enter_side_stream(IntPtr h);
+    [DllImport(Lib)] internal static extern int dd_cuda_graph_exit_side_stream(IntPtr h);
+    [DllImport(Lib)] internal static extern int dd_cuda_graph_capture_begin(IntPtr h);
+    [DllImport(Lib)] internal static extern int dd_cuda_graph_capture_end(IntPtr h);
+    [DllImport(Lib)] internal static extern int dd_cuda_graph_replay(IntPtr h);
+    [DllImport(Lib)] internal static extern IntPtr dd_pin_memory(IntPtr a);
+    [DllImport(Lib)] internal static extern int dd_is_pinned(IntPtr a);
+    [DllImport(Lib)] internal static extern IntPtr dd_from_buffer_pinned(void* data, long nbytes, long* shape, int nd, int dtype, int dev, int idx);
     [DllImport(Lib)] internal static extern void* dd_dist_init(IntPtr backend, IntPtr master_addr, long master_port, long rank, long world_size, long timeout_ms, int host_store);
     [DllImport(Lib)] internal static extern void dd_dist_free(void* pg);
     [DllImport(Lib)] internal static extern int dd_dist_rank(void* pg);
@@ -167,7 +178,8 @@ internal static unsafe partial class NativeMethods
     [DllImport(Lib)] internal static extern int dd_chunk(IntPtr a, long chunks, long dim, IntPtr* @out, int cap);
     [DllImport(Lib)] internal static extern int dd_split(IntPtr a, long* sizes, int n, long dim, IntPtr* @out, int cap);
     [DllImport(Lib)] internal static extern IntPtr dd_einsum(IntPtr eq, IntPtr* ts, int n);
-    [DllImport(Lib)] internal static extern int dd_adamw_step(IntPtr* @params, IntPtr* exp_avg, IntPtr* exp_avg_sq, int n, double lr, double beta1, double beta2, double eps, double weight_decay, long step);
+    [DllImport(Lib)] internal static extern int dd_adamw_fused_available(int device_type);
+    [DllImport(Lib)] internal static extern int dd_adamw_step(IntPtr* @params, IntPtr* exp_avg, IntPtr* exp_avg_sq, int n, double lr, double beta1, double beta2, double eps, double weight_decay, long step, int fused);
     [DllImport(Lib)] internal static extern int dd_sgd_step(IntPtr* @params, IntPtr* bufs, int n, double lr, double momentum, double dampening, double weight_decay, int nesterov, int first_step);
     [DllImport(Lib)] internal static extern IntPtr dd_clip_grad_norm(IntPtr* @params, int n, double max_norm);
     [DllImport(Lib)] internal static extern int dd_zero_grads(IntPtr* @params, int n);

@@ -2,6 +2,7 @@ namespace DistillDiff.Training.Config;
 
 using System.Globalization;
 using DistillDiff.Data.Datasets;
+using DistillDiff.Engine;
 using DistillDiff.Models;
 using DistillDiff.Recipes;
 
@@ -50,10 +51,27 @@ public static class JobChecks
                 ?? Source(job, "data");
             throw new RecipeException($"{source}: {e.Message}", "data", source, e);
         }
+        if (job.Data.PinMemory == true && !IsCuda(job.Run.Device))
+            Fail(job, "data.pin_memory",
+                $"is true, but pinned host memory exists only with a CUDA device and run.device is '{job.Run.Device}' " +
+                "(leave it unset: batches are pinned whenever the device is CUDA)");
         if (data.NumClasses > 0 && job.Model is IClassConditionalConfig { NumClassEmbeds: int embeds } && embeds > 0 && embeds < data.NumClasses)
             Fail(job, "model.num_class_embeds",
                 $"must be at least the data's {data.NumClasses} classes ({data.Name} has labels 0..{data.NumClasses - 1}), got {embeds}");
         return data;
+    }
+
+    // run.device as the job will use it ("auto" is CUDA only where libtorch sees a GPU); a bad name is reported elsewhere.
+    private static bool IsCuda(string device)
+    {
+        try
+        {
+            return Device.Parse(device).IsCuda;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static string Range(long min, long max, long got) =>

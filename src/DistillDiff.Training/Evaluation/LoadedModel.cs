@@ -18,6 +18,7 @@ public sealed class LoadedModel : IDisposable
 {
     private readonly string? _schedulerPath;
     private readonly NoiseScheduleConfig? _exactSchedule;
+    private StaticBackbone? _static;
 
     private LoadedModel(string folder, DenoiserBackbone model, Denoiser denoiser, string? schedulerPath, NoiseScheduleConfig scheduleConfig,
         bool exactSchedule, long[] sampleShape, int numClasses, int? distilledSteps)
@@ -53,6 +54,12 @@ public sealed class LoadedModel : IDisposable
     public int NumClasses { get; }
 
     public bool IsImage => SampleShape.Length == 3;
+
+    /// <summary>How <see cref="Sample"/> calls the network: eager (default), static buffers, or CUDA-graph replays.</summary>
+    public SamplingPath SamplingPath { get; set; } = SamplingPath.Eager;
+
+    /// <summary>Input signatures the static-buffer path has made buffers (and, on CUDA, graphs) for; 0 while eager.</summary>
+    public int StaticSignatures => _static?.Signatures ?? 0;
 
     public static LoadedModel Load(string folder, Device device)
     {
@@ -134,7 +141,7 @@ public sealed class LoadedModel : IDisposable
         var chosen = _schedulerPath is null
             ? SamplerRegistry.Create(sampler, Adjust(SchedulerConfig.ForClass(SamplerRegistry.ClassNameOf(sampler))))
             : SamplerRegistry.FromFile(_schedulerPath, sampler, Adjust);
-        return Diffusion.Samplers.Sampling.Sample(Denoiser, chosen, steps, [count, .. SampleShape], labels, gen, stepNoise: stepNoise);
+        return Diffusion.Samplers.Sampling.Sample(DenoiserFor(SamplingPath), chosen, steps, [count, .. SampleShape], labels, gen, stepNoise: stepNoise);
     }
 
     private static long[] ReadSampleShape(DenoiserBackbone model, string folder)
@@ -146,7 +153,24 @@ public sealed class LoadedModel : IDisposable
         return [model.SampleChannels];
     }
 
-    public void Dispose() => Model.Dispose();
+    // The static-buffer paths share one StaticBackbone (its buffers and graphs) per model, remade when the path changes.
+    private Denoiser DenoiserFor(SamplingPath path)
+    {
+        if (path == SamplingPath.Eager) return Denoiser;
+        var capture = path == SamplingPath.CudaGraph;
+        if (_static is null || _static.CaptureGraphs != capture)
+        {
+            _static?.Dispose();
+            _static = new StaticBackbone(Model, capture);
+        }
+        return Denoiser.WithBackboneCall(_static.Forward);
+    }
+
+    public void Dispose()
+    {
+        _static?.Dispose();
+        Model.Dispose();
+    }
 
     private static string CheckedSampler(string name, string infoPath) => SamplerRegistry.Names.Contains(name) ? name
         : throw new InvalidDataException($"{infoPath}: sampler '{name}' is not a registered sampler (one of: {string.Join(", ", SamplerRegistry.Names)})");

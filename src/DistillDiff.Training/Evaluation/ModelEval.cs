@@ -31,11 +31,13 @@ public static class ModelEval
         var outDir = Path.GetFullPath(o.Out ?? DefaultOut(o.Folders[0]));
         Directory.CreateDirectory(outDir);
         var device = Device.Parse(o.Device);
+        var path = SamplingPaths.Resolve(o.CudaGraphs, device);
 
         var models = new List<LoadedModel>();
         try
         {
             foreach (var f in o.Folders) models.Add(LoadedModel.Load(f, device));
+            foreach (var m in models) m.SamplingPath = path;
             var first = models[0];
             foreach (var m in models.Skip(1))
                 if (!m.SampleShape.SequenceEqual(first.SampleShape))
@@ -45,9 +47,10 @@ public static class ModelEval
             using var classifier = first.IsImage ? new ClassifierFeatures() : null;
             using var scorer = new SampleScorer(reference, classifier, 256, o.Seed);
             var referenceText = classifier is null ? referenceName : $"{referenceName}, features {ClassifierFeatures.Description}";
-            log.WriteLine($"reference: {referenceText}; {o.NumSamples} samples per point; device {device}");
+            log.WriteLine($"reference: {referenceText}; {o.NumSamples} samples per point; device {device}, network calls {SamplingPaths.Name(path)}");
 
             using var teacher = o.Teacher is null ? null : LoadedModel.Load(o.Teacher, device);
+            if (teacher is not null) teacher.SamplingPath = path;
             using var teacherSamples = teacher is null ? null : Generate(teacher, "pd", o.TeacherSteps, o, device);
             using var teacherFeatures = teacherSamples is null ? null : scorer.Features(teacherSamples);
 
@@ -91,6 +94,7 @@ public static class ModelEval
                 o.NumSamples,
                 o.Seed,
                 Device = device.ToString(),
+                Sampling = SamplingPaths.Name(path),
                 LibTorch = Torch.LibTorchVersion.ToString(),
                 Threads = Torch.NumThreads,
                 Teacher = o.Teacher is null ? null : $"{o.Teacher} ({o.TeacherSteps} pd steps)",

@@ -13,6 +13,8 @@ public sealed record ModelEvalOptions
     public int NumSamples { get; init; } = 2000;
     public ulong Seed { get; init; } = 1234;
     public string Device { get; init; } = "auto";
+    /// <summary>--cuda-graphs: auto (graphs on a CUDA device, else eager), on, off, static (SamplingPaths).</summary>
+    public string CudaGraphs { get; init; } = "auto";
     /// <summary>Teacher folder for teacher agreement (PSNR, feature distance), sampled with <see cref="TeacherSteps"/>.</summary>
     public string? Teacher { get; init; }
     public int TeacherSteps { get; init; } = 64;

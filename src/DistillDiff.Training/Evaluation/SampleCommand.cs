@@ -9,10 +9,13 @@ using DistillDiff.Engine;
 /// </summary>
 public static class SampleCommand
 {
-    public static string Run(string folder, int steps, string? sampler, string outPath, int count, ulong seed, string device, int? label)
+    public static string Run(string folder, int steps, string? sampler, string outPath, int count, ulong seed, string device, int? label,
+        string cudaGraphs = "auto")
     {
         var dev = Device.Parse(device);
+        var path = SamplingPaths.Resolve(cudaGraphs, dev);
         using var model = LoadedModel.Load(folder, dev);
+        model.SamplingPath = path;
         // Checked here, not by the embedding lookup deep inside the model ("index out of range in self").
         if (label is int wanted) model.CheckLabel(wanted);
         sampler ??= model.OwnSampler;
@@ -21,6 +24,6 @@ public static class SampleCommand
         var labels = label is int l ? Torch.Full([count], l, DType.Int64, dev) : null;
         var samples = model.Sample(sampler, steps, count, labels, gen);
         SamplePicture.Save(samples, outPath);
-        return $"{count} samples from {folder} in {steps} steps ({sampler}) -> {outPath}";
+        return $"{count} samples from {folder} in {steps} steps ({sampler}, {SamplingPaths.Name(path)} on {dev}) -> {outPath}";
     }
 }

@@ -76,6 +76,18 @@ internal static class Program
 
     private static int Main(string[] args)
     {
+        if (args is ["gpu", .. var rest])
+        {
+            try
+            {
+                return GpuBench.Run(rest);
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        }
         var threads = 1;
         for (var i = 0; i < args.Length; i++)
         {
