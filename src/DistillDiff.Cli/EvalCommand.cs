@@ -2,6 +2,7 @@ namespace DistillDiff.Cli;
 
 using System.CommandLine;
 using System.Globalization;
+using DistillDiff.Export.Evaluation;
 using DistillDiff.Training.Evaluation;
 
 /// <summary>`distilldiff eval &lt;model-folder...&gt; --steps 1,2,4 [--sampler NAME] [--out DIR]`.</summary>
@@ -9,7 +10,7 @@ public static class EvalCommand
 {
     public static Command Create(Func<Action, int> guard)
     {
-        var folders = new Argument<string[]>("model-folder") { Description = "model folders (e.g. checkpoints/quickstart/models/teacher ...)", Arity = ArgumentArity.OneOrMore };
+        var folders = new Argument<string[]>("model-folder") { Description = "model folders (e.g. checkpoints/quickstart/models/teacher ...); also quantize's *.quant.json (the folder fake-quantized in libtorch) and exported *.onnx models (ONNX Runtime)", Arity = ArgumentArity.OneOrMore };
         var steps = new Option<string>("--steps") { Description = "comma-separated step counts, e.g. 1,2,4,8", DefaultValueFactory = _ => "1,2,4,8" };
         var sampler = new Option<string>("--sampler") { Description = "pd (continuous DDIM, what students were distilled for) or a registered sampler", DefaultValueFactory = _ => "pd" };
         var output = new Option<string?>("--out") { Description = "output folder (default: <run>/eval next to the first folder's models/)" };
@@ -37,6 +38,7 @@ public static class EvalCommand
             DataRecipe = p.GetValue(dataRecipe),
             Seed = p.GetValue(seed),
             Device = p.GetValue(device)!,
+            Loader = DeployModels.Load,
         })));
         return cmd;
     }

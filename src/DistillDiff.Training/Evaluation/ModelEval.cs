@@ -32,10 +32,10 @@ public static class ModelEval
         Directory.CreateDirectory(outDir);
         var device = Device.Parse(o.Device);
 
-        var models = new List<LoadedModel>();
+        var models = new List<IEvalModel>();
         try
         {
-            foreach (var f in o.Folders) models.Add(LoadedModel.Load(f, device));
+            foreach (var f in o.Folders) models.Add(o.Loader?.Invoke(f, device) ?? LoadedModel.Load(f, device));
             var first = models[0];
             foreach (var m in models.Skip(1))
                 if (!m.SampleShape.SequenceEqual(first.SampleShape))
@@ -131,7 +131,7 @@ public static class ModelEval
     }
 
     // Same seed, same chunking, labels before noise: every model (and the teacher) starts from the same noise and labels.
-    private static Tensor Generate(LoadedModel model, string sampler, int steps, ModelEvalOptions o, Device device)
+    private static Tensor Generate(IEvalModel model, string sampler, int steps, ModelEvalOptions o, Device device)
     {
         using var gen = new Generator(o.Seed, device);
         using var scope = Torch.NewDisposeScope();
@@ -145,10 +145,10 @@ public static class ModelEval
         return scope.MoveOut(Torch.Cat(parts));
     }
 
-    private static Tensor? Labels(LoadedModel model, int start, int n, Device device) => model.NumClasses == 0 ? null
+    private static Tensor? Labels(IEvalModel model, int start, int n, Device device) => model.NumClasses == 0 ? null
         : Torch.FromSpan<long>(Enumerable.Range(start, n).Select(i => (long)(i % model.NumClasses)).ToArray(), [n], device);
 
-    private static double MillisecondsPerSample(LoadedModel model, string sampler, int steps, int batch, int repeats, Device device)
+    private static double MillisecondsPerSample(IEvalModel model, string sampler, int steps, int batch, int repeats, Device device)
     {
         using var gen = new Generator(0, device);
         double Once()
@@ -165,7 +165,7 @@ public static class ModelEval
         return times[times.Count / 2] / batch; // median of the repeats
     }
 
-    private static (Tensor Reference, string Name) LoadReference(LoadedModel model, ModelEvalOptions o)
+    private static (Tensor Reference, string Name) LoadReference(IEvalModel model, ModelEvalOptions o)
     {
         IDataset data;
         if (model.SampleShape is [1, 28, 28])
