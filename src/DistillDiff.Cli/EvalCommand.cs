@@ -18,12 +18,13 @@ public static class EvalCommand
         var teacher = new Option<string?>("--teacher") { Description = "teacher folder: adds PSNR and feature distance to its many-step sample from the same noise" };
         var teacherSteps = new Option<int>("--teacher-steps") { Description = "the teacher's steps (pd sampler)", DefaultValueFactory = _ => 64 };
         var speedBatches = new Option<string>("--speed-batches") { Description = "batch sizes timed for speed; 'none' skips", DefaultValueFactory = _ => "1,64" };
+        var speedRepeats = new Option<int>("--speed-repeats") { Description = "timed runs per batch size (the median is reported)", DefaultValueFactory = _ => 3 };
         var dataRecipe = new Option<string?>("--data-recipe") { Description = "recipe whose data: section is the 2-D reference (default: the run's config.yaml)" };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1234UL };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
         var cmd = new Command("eval", "sample quality (FD, KID, precision/recall; SW, energy, MMD for 2-D), teacher agreement and speed at each step count")
         {
-            folders, steps, sampler, output, numSamples, teacher, teacherSteps, speedBatches, dataRecipe, seed, device,
+            folders, steps, sampler, output, numSamples, teacher, teacherSteps, speedBatches, speedRepeats, dataRecipe, seed, device,
         };
         cmd.SetAction(p => guard(() => ModelEval.Run(new ModelEvalOptions
         {
@@ -35,6 +36,8 @@ public static class EvalCommand
             Teacher = p.GetValue(teacher),
             TeacherSteps = p.GetValue(teacherSteps),
             SpeedBatches = p.GetValue(speedBatches) is "none" ? [] : ParseList(p.GetValue(speedBatches)!, "--speed-batches"),
+            SpeedRepeats = p.GetValue(speedRepeats) is var r and >= 1 and <= 1000 ? r
+                : throw new ArgumentException($"--speed-repeats must be between 1 and 1000, got {p.GetValue(speedRepeats)}"),
             DataRecipe = p.GetValue(dataRecipe),
             Seed = p.GetValue(seed),
             Device = p.GetValue(device)!,
