@@ -75,15 +75,17 @@ public static class FakeQuantModel
     }
 
     /// <summary>
-    /// QuantizeLinear then DequantizeLinear as ONNX defines them: (clamp(round_half_even(x / s) + zp, qmin, qmax) - zp) * s.
-    /// Division (not multiplication by 1 / s) and half-to-even rounding as ONNX Runtime's kernels, so a value lands
-    /// on the same level as in the graph unless the float input itself differs.
+    /// QuantizeLinear then DequantizeLinear as ONNX defines them: (clamp(round_half_even(x / s) + zp, qmin, qmax) - zp) * s,
+    /// computed as clamp(round(x / s), qmin - zp, qmax - zp) * s (the same numbers: integers below 2^24 are exact in
+    /// float) with the last two steps in place, three passes over the tensor. Division (not multiplication by 1 / s)
+    /// and half-to-even rounding as ONNX Runtime's kernels, so a value lands on the same level as in the graph unless
+    /// the float input itself differs.
     /// </summary>
     public static Tensor QuantDequant(Tensor x, QuantParams p)
     {
         using var scope = Torch.NewDisposeScope();
-        var q = x.Div(p.Scale).Round().Add(p.ZeroPoint).Clamp(p.QMin, p.QMax);
-        return scope.MoveOut(q.Sub(p.ZeroPoint).Mul(p.Scale));
+        var q = x.Div(p.Scale).Round().Clamp_(p.QMin - p.ZeroPoint, p.QMax - p.ZeroPoint).Mul_(p.Scale);
+        return scope.MoveOut(q);
     }
 
     private static Tensor Maybe(Tensor x, QuantParams? p) => p is { } q ? QuantDequant(x, q) : x;
