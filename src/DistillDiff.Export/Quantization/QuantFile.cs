@@ -125,7 +125,7 @@ public sealed record QuantFile
         var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
         if (hash != OnnxSha256)
             throw new InvalidDataException($"{path}: the model in {ModelFolderOf(path)} with these parameters is not the QDQ model quantize wrote " +
-                $"(SHA-256 {hash[..12]}... instead of {OnnxSha256[..Math.Min(12, OnnxSha256.Length)]}...): its weights changed since; quantize it again");
+                $"(SHA-256 {hash[..12]}... instead of {OnnxSha256[..Math.Min(12, OnnxSha256.Length)]}...): its weights changed since, or the file names another folder; quantize it again");
         return policy;
     }
 
