@@ -91,4 +91,18 @@ public class QuantizationMathTests
         Assert.Equal(2f / 255, small.Params(RangeMethod.MinMax).Scale, 6);
         Assert.Equal(200f / 255, merged.Params(RangeMethod.MinMax).Scale, 4);
     }
+
+    [Fact]
+    public void LibtorchQuantDequantIsQuantizeLinearThenDequantizeLinear()
+    {
+        // scale 0.1, zero point 100: levels 0..255 cover [-10, 15.5]. Ties (0.05 = half a step, 0.25, -0.35) round to
+        // even levels; values outside clip to the ends; the C# reference is QuantParams (ONNX's formula).
+        var p = new QuantParams(0.1f, 100, 0, 255);
+        float[] x = [0f, 0.05f, 0.15f, 0.25f, -0.35f, 1.234f, -9.99f, -10.04f, -50f, 15.5f, 15.56f, 99f, 3.14159f, -2.5f];
+        using var scope = DistillDiff.Engine.Torch.NewDisposeScope();
+        var got = FakeQuantModel.QuantDequant(DistillDiff.Engine.Torch.FromArray(x, x.Length), p).ToArray<float>();
+        for (var i = 0; i < x.Length; i++) Assert.Equal(p.FakeQuant(x[i]), got[i]);
+        Assert.Equal(-10f, got[8], 5);
+        Assert.Equal(15.5f, got[11], 5);
+    }
 }

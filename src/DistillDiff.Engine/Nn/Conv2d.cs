@@ -19,5 +19,15 @@ public sealed class Conv2d : Layer
     public Tensor Weight { get; }
     public Tensor? Bias { get; }
 
-    public override Tensor Forward(Tensor x) => Functional.Conv2d(x, Weight, Bias, _stride, _padding, _dilation, _groups);
+    /// <summary>
+    /// While set, <see cref="Forward"/> returns ForwardHook(x, the plain forward) instead: a caller changes what this
+    /// weight layer computes without a new module type, so a model's own blocks run unchanged. Post-training
+    /// quantization uses it to quantize-dequantize the layer's input and output in libtorch at the points where the
+    /// exported QDQ graph quantizes them. The hook owns none of the layer's tensors; null is the plain layer.
+    /// </summary>
+    public Func<Tensor, Func<Tensor, Tensor>, Tensor>? ForwardHook { get; set; }
+
+    public override Tensor Forward(Tensor x) => ForwardHook is { } hook ? hook(x, Plain) : Plain(x);
+
+    private Tensor Plain(Tensor x) => Functional.Conv2d(x, Weight, Bias, _stride, _padding, _dilation, _groups);
 }

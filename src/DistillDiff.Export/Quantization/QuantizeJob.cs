@@ -26,14 +26,32 @@ public static class QuantizeJob
         using var student = StudentFolder.Load(folder);
         var n = steps ?? student.DistilledSteps
             ?? throw new ArgumentException($"{folder}: pass --steps (the folder's distilldiff.json does not say how many steps it was distilled for)");
-        var name = $"model.w{config.WeightBits?.ToString() ?? "32"}a{config.ActivationBits?.ToString() ?? "32"}.onnx";
+        var stem = FileStem(config);
+        var name = stem + ".onnx";
         var spec = student.Spec(n, name);
         var (bytes, policy) = Build(student.Model, spec, config, calibration, seed);
         var dir = outDir ?? Path.Combine(folder, "onnx");
         Directory.CreateDirectory(dir);
-        File.WriteAllBytes(Path.Combine(dir, name), bytes);
-        var jsonName = Path.GetFileNameWithoutExtension(name) + ".sampler.json";
+        var onnxPath = Path.Combine(dir, name);
+        File.WriteAllBytes(onnxPath, bytes);
+        var jsonName = stem + ".sampler.json";
         spec.Save(Path.Combine(dir, jsonName));
-        return $"{folder} -> {Path.Combine(dir, name)} ({config.Label}; {policy.UsedActivations.Count} activation sites calibrated on {calibration} trajectories x {n} steps) + {jsonName}";
+        var quantPath = Path.Combine(dir, stem + QuantFile.Extension);
+        QuantFile.For(quantPath, folder, onnxPath, bytes, config, policy.UsedActivations, n, calibration, seed).Save(quantPath);
+        return $"{folder} -> {onnxPath} ({config.Label}; {policy.UsedActivations.Count} activation sites calibrated on {calibration} trajectories x {n} steps) + {jsonName} + {Path.GetFileName(quantPath)}";
+    }
+
+    /// <summary>
+    /// model.w8a8 for the Q-Diffusion setting (MSE ranges, split shortcut), with the differences appended otherwise
+    /// (model.w8a8.minmax.nosplit is naive PTQ), so the variants of one student can share a folder.
+    /// </summary>
+    public static string FileStem(QuantConfig config)
+    {
+        var stem = $"model.w{config.WeightBits?.ToString() ?? "32"}a{config.ActivationBits?.ToString() ?? "32"}";
+        var (w, a) = (config.WeightRange.ToString().ToLowerInvariant(), config.ActivationRange.ToString().ToLowerInvariant());
+        if (config.WeightRange != RangeMethod.Mse || config.ActivationRange != RangeMethod.Mse) stem += w == a || config.ActivationBits is null ? $".{w}" : $".{w}-{a}";
+        if (!config.SplitShortcut) stem += ".nosplit";
+        if (!config.ConvOutputs) stem += ".noconvout";
+        return stem;
     }
 }

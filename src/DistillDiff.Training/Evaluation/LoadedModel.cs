@@ -14,7 +14,7 @@ using DistillDiff.Training.Trainers;
 /// distilldiff.json, else scheduler_config.json), and any registered sampler by name ("pd" is the continuous-time
 /// DDIM a progressive student was trained for).
 /// </summary>
-public sealed class LoadedModel : IDisposable
+public sealed class LoadedModel : IEvalModel
 {
     private readonly string? _schedulerPath;
     private readonly NoiseScheduleConfig? _exactSchedule;

@@ -33,11 +33,12 @@ public static class ModelEval
         var device = Device.Parse(o.Device);
         var path = SamplingPaths.Resolve(o.CudaGraphs, device);
 
-        var models = new List<LoadedModel>();
+        var models = new List<IEvalModel>();
         try
         {
-            foreach (var f in o.Folders) models.Add(LoadedModel.Load(f, device));
-            foreach (var m in models) m.SamplingPath = path;
+            foreach (var f in o.Folders) models.Add(o.Loader?.Invoke(f, device) ?? LoadedModel.Load(f, device));
+            // Only plain model folders take the static-buffer / CUDA-graph path; deployment models run as they are.
+            foreach (var m in models.OfType<LoadedModel>()) m.SamplingPath = path;
             var first = models[0];
             foreach (var m in models.Skip(1))
                 if (!m.SampleShape.SequenceEqual(first.SampleShape))
@@ -138,7 +139,7 @@ public static class ModelEval
     // Same seed, same chunking, labels by index: every model (and the teacher) starts from the same noise and labels.
     // Noise drawn inside the steps (few_step, ddpm) comes from a second generator, so that it cannot shift the starting
     // noise of the next chunk away from the teacher's: teacher agreement pairs every sample, not only the first chunk.
-    private static Tensor Generate(LoadedModel model, string sampler, int steps, ModelEvalOptions o, Device device)
+    private static Tensor Generate(IEvalModel model, string sampler, int steps, ModelEvalOptions o, Device device)
     {
         using var gen = new Generator(o.Seed, device);
         using var stepNoise = new Generator(o.Seed + 1, device);
@@ -153,10 +154,10 @@ public static class ModelEval
         return scope.MoveOut(Torch.Cat(parts));
     }
 
-    private static Tensor? Labels(LoadedModel model, int start, int n, Device device) => model.NumClasses == 0 ? null
+    private static Tensor? Labels(IEvalModel model, int start, int n, Device device) => model.NumClasses == 0 ? null
         : Torch.FromSpan<long>(Enumerable.Range(start, n).Select(i => (long)(i % model.NumClasses)).ToArray(), [n], device);
 
-    private static double MillisecondsPerSample(LoadedModel model, string sampler, int steps, int batch, int repeats, Device device)
+    private static double MillisecondsPerSample(IEvalModel model, string sampler, int steps, int batch, int repeats, Device device)
     {
         using var gen = new Generator(0, device);
         double Once()
@@ -173,7 +174,7 @@ public static class ModelEval
         return times[times.Count / 2] / batch; // median of the repeats
     }
 
-    private static (Tensor Reference, string Name) LoadReference(LoadedModel model, ModelEvalOptions o)
+    private static (Tensor Reference, string Name) LoadReference(IEvalModel model, ModelEvalOptions o)
     {
         IDataset data;
         if (model.SampleShape is [1, 28, 28])

@@ -24,4 +24,10 @@ public sealed record ModelEvalOptions
     public int[] SpeedBatches { get; init; } = [1, 64];
     public int SpeedRepeats { get; init; } = 3;
     public int GridSamples { get; init; } = 64;
+    /// <summary>
+    /// Loads each of <see cref="Folders"/>; null (or a null result) loads a model folder in libtorch. The command line
+    /// passes the deployment project's loader, which also takes quantize's *.quant.json (the folder fake-quantized)
+    /// and exported *.onnx models (run in ONNX Runtime).
+    /// </summary>
+    public Func<string, Engine.Device, IEvalModel?>? Loader { get; init; }
 }
