@@ -287,7 +287,10 @@ if [ "$mode" = cpu ]; then need=([unpack]=2 [build]=2 [tests]=5 [bench]=5 [fmnis
 else need=([unpack]=20 [build]=60 [tests]=150 [bench]=60 [fmnist]=120); fi
 reserve=15   # kept back for the last artifacts.tar.gz and summary.md
 
-rm -f "$work"/*.result "$work/pack.dir" "$work/native.dir"
+rm -f "$work"/*.result
+# An earlier run's unpacked pack and native build stay usable for a rerun that leaves those stages out.
+[[ ",$stages," == *",unpack,"* ]] && rm -f "$work/pack.dir"
+[[ ",$stages," == *",build,"* ]] && rm -f "$work/native.dir"
 rm -rf "$work/artifacts" && mkdir -p "$work/artifacts"
 rm -f "$out"/summary.md "$out"/*.log "$out"/artifacts.tar.gz
 
@@ -325,7 +328,7 @@ write_summary() {
     for s in "${all_stages[@]}"; do
       [ -n "${status[$s]:-}" ] || continue
       echo "- $s: ${status[$s]}${secs[$s]:+ in ${secs[$s]} s}${detail[$s]:+: ${detail[$s]}}"
-      case "${status[$s]}" in ok) ok=$((ok + 1)) ;; skipped*) skipped=$((skipped + 1)) ;; *) f=$((f + 1)) ;; esac
+      case "${status[$s]}" in ok) ok=$((ok + 1)) ;; skipped*) skipped=$((skipped + 1)) ;; reused*) ;; *) f=$((f + 1)) ;; esac
     done
     echo
     echo "check: $ok ok, $f failed, $skipped skipped"
@@ -341,8 +344,19 @@ bundle() {
   tar -C "$work/artifacts" -czf "$out/artifacts.tar.gz.partial" . 2>/dev/null && mv "$out/artifacts.tar.gz.partial" "$out/artifacts.tar.gz"
 }
 
-failed_before() { # STAGE...: whether any of them did not end ok
-  local s; for s in "$@"; do [ "${status[$s]:-}" = ok ] || return 0; done; return 1
+declare -A state=([unpack]=pack.dir [build]=native.dir)
+failed_before() { # STAGE...: whether any of them did not end ok (or, left out of --stages, left no result before)
+  local s
+  for s in "$@"; do
+    if [[ ",$stages," == *",$s,"* ]]; then
+      [ "${status[$s]:-}" = ok ] || return 0
+    elif [ -f "$work/${state[$s]}" ]; then
+      status[$s]="reused from an earlier run ($(cat "$work/${state[$s]}"))"
+    else
+      return 0
+    fi
+  done
+  return 1
 }
 for s in "${all_stages[@]}"; do
   [[ ",$stages," == *",$s,"* ]] || continue
