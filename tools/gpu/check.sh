@@ -81,6 +81,12 @@ body_build() {
     abi=$(python3 -c 'import torch; print(int(torch.compiled_with_cxx11_abi()))') || return 1
     python3 -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "devices", torch.cuda.device_count(), "cxx11 abi", torch.compiled_with_cxx11_abi())'
     echo "cmake prefix: $prefix"
+    # Torch's CMake config picks CUDA architectures for any CUDA code; name the GPU's own (9.0 on an H100/H200)
+    # rather than let it guess.
+    if [ -z "${TORCH_CUDA_ARCH_LIST:-}" ] && command -v nvidia-smi >/dev/null; then
+      TORCH_CUDA_ARCH_LIST=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d ' ')
+      [ -n "$TORCH_CUDA_ARCH_LIST" ] && export TORCH_CUDA_ARCH_LIST && echo "TORCH_CUDA_ARCH_LIST=$TORCH_CUDA_ARCH_LIST"
+    fi
     local gen=()
     # Ninja when there is one, but only for a new folder: CMake refuses to switch generators in an existing one.
     [ ! -f "$native/CMakeCache.txt" ] && command -v ninja >/dev/null && gen=(-G Ninja)
