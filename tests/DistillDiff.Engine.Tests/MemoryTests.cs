@@ -3,7 +3,6 @@ namespace DistillDiff.Engine.Tests;
 using DistillDiff.Engine.Nn;
 using DistillDiff.Engine.Optim;
 using DistillDiff.Engine.Tests.Support;
-using Xunit.Abstractions;
 
 /// <summary>A long training loop leaks neither native handles, nor tensors to the finalizer, nor resident memory.</summary>
 [Collection(SerialCollection.Name)]

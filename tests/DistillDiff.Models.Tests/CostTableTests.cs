@@ -5,7 +5,6 @@ using DistillDiff.Models.Mlp;
 using DistillDiff.Models.Mobile;
 using DistillDiff.Models.Profiling;
 using DistillDiff.Models.UNet2D;
-using Xunit.Abstractions;
 
 /// <summary>
 /// The parameter / MAC table of docs/models.md, measured by running each forward pass under MacCounter. The

@@ -9,7 +9,6 @@ using DistillDiff.Engine;
 using DistillDiff.Engine.Serialization;
 using DistillDiff.Recipes;
 using DistillDiff.Training.Trainers;
-using Xunit.Abstractions;
 
 /// <summary>
 /// Data-parallel training as separate processes over loopback (Gloo): a few steps of the quickstart (teacher and two

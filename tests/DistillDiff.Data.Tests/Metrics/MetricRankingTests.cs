@@ -4,7 +4,6 @@ using DistillDiff.Data.Datasets;
 using DistillDiff.Data.Metrics;
 using DistillDiff.Data.Tests.Datasets;
 using DistillDiff.Engine;
-using Xunit.Abstractions;
 using F = DistillDiff.Engine.Functional;
 
 /// <summary>The property users rely on: a degraded sample set scores farther from the data than a fresh draw.</summary>
