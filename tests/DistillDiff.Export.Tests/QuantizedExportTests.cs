@@ -5,7 +5,6 @@ using DistillDiff.Export.Onnx.Proto;
 using DistillDiff.Export.Quantization;
 using DistillDiff.Export.Runtime;
 using DistillDiff.Export.Sampling;
-using Xunit.Abstractions;
 
 /// <summary>QDQ export: split shortcut sites, libtorch fake quantization against ORT, int8 kernels in ORT.</summary>
 public sealed class QuantizedExportTests : IDisposable

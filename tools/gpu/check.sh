@@ -161,7 +161,14 @@ body_bench() {
     return 0
   fi
   mkdir -p "$CHECK_WORK/artifacts/bench"
-  bash "$script" "$CHECK_WORK/artifacts/bench" || return 1
+  # bench.sh looks for the benchmark in the checkout's build output, which the GPU machine does not have: point it at
+  # the pack's copy (same repository path), run through the packed runtime.
+  local pack bench_dll mode=()
+  pack=$(cat "$CHECK_WORK/pack.dir" 2>/dev/null || true)
+  bench_dll="$pack/tools/bench/DistillDiff.Bench/bin/Release/net10.0/distilldiff-bench.dll"
+  [ -n "$pack" ] && [ -f "$bench_dll" ] && export DISTILLDIFF_BENCH="dotnet $bench_dll"
+  [ "$CHECK_MODE" = cpu ] && mode=(--cpu)
+  bash "$script" "$CHECK_WORK/artifacts/bench" "${mode[@]}" || return 1
   result "tables in artifacts.tar.gz: bench/$(cd "$CHECK_WORK/artifacts/bench" && ls | head -5 | tr '\n' ' ')"
 }
 
