@@ -12,7 +12,9 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 # package points it at OpenBLAS (about 18x faster matmuls here).
 # fonts-dejavu-core: ScottPlot draws plot text with a system font (SkiaSharp finds none on a bare Debian).
 # chromium: the run-report test renders report.html headless and checks the console and a screenshot.
-packages=(cmake g++ make dataset-fashion-mnist libopenblas0-pthread fonts-dejavu-core chromium)
+# python3-torch: PyTorch on the same libtorch, the peer of tools/bench and tools/gpu/bench.sh (GpuBenchScriptTests
+# runs the latter on the CPU, so the test suite needs it).
+packages=(cmake g++ make dataset-fashion-mnist libopenblas0-pthread fonts-dejavu-core chromium python3-torch)
 # libgloo-dev: the Gloo headers that c10d's ProcessGroupGloo needs (data-parallel training on CPU).
 [ -z "${LIBTORCH:-}" ] && packages+=(libtorch-dev libgloo-dev)
 missing=()
